@@ -1,0 +1,30 @@
+# Two commands set a fresh machine up: `make demo` (rehearse the sample chat in the terminal,
+# SQLite, no tokens) and `make test` (the whole test suite). Both create .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench schema clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/chathost rehearse chats.yaml --chat tuesday-tea --replies examples/replies.yaml --speed 120 --out out/demo
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+schema: $(STAMP)
+	$(BIN)/chathost schema > config/chats.schema.json
+
+clean:
+	rm -rf $(VENV) out build *.egg-info

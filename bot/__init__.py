@@ -1,0 +1,3 @@
+"""chathost: hosts recurring community chats in Discord, Slack and the terminal."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""One package per platform: each translates platform events into core calls and back."""

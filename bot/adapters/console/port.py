@@ -1,0 +1,71 @@
+"""Prints what participants would see; implements the core's Port."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from datetime import datetime
+from typing import TextIO
+
+from bot.core.clock import Clock
+from bot.core.durations import format_offset
+from bot.core.events import User
+from bot.core.ports import Outgoing, PostedRef
+
+_MARKERS = {
+    "announce": "📣",
+    "intro": "👋",
+    "question": "❓",
+    "nudge": "🔔",
+    "outro": "🏁",
+    "recap": "📝",
+    "notice": "⚠️",
+}
+
+
+class ConsolePort:
+    def __init__(self, clock: Clock, out: TextIO | None = None, origin: datetime | None = None):
+        self.clock = clock
+        self.out = out or sys.stdout
+        self.origin = origin
+        self._ids = itertools.count(1)
+        self.sent: list[tuple[str, Outgoing]] = []
+
+    def stamp(self, when: datetime | None = None) -> str:
+        """Time relative to the chat's start (as the replies file writes it), else UTC."""
+        when = when or self.clock.now()
+        if self.origin is not None:
+            return format_offset(when - self.origin).rjust(8)
+        return f"{when:%H:%M:%S}"
+
+    def write(self, line: str) -> None:
+        self.out.write(line + "\n")
+        self.out.flush()
+
+    async def post(
+        self,
+        channel: str,
+        message: Outgoing,
+        *,
+        thread_id: str | None = None,
+        start_thread: str | None = None,
+    ) -> PostedRef:
+        message_id = f"c{next(self._ids)}"
+        where = f"#{channel.lstrip('#')}" + (" (thread)" if thread_id else "")
+        marker = _MARKERS.get(message.kind, "")
+        self.write(f"[{self.stamp()}] {where} {marker} {_indent(message.text)}")
+        self.sent.append((channel, message))
+        return PostedRef(channel, message_id, message_id if start_thread else None)
+
+    async def send_dm(self, user: User, message: Outgoing) -> PostedRef:
+        self.write(f"[{self.stamp()}] DM to {user.label}: {_indent(message.text)}")
+        self.sent.append((f"@{user.id}", message))
+        return PostedRef(f"@{user.id}", f"d{next(self._ids)}")
+
+    async def update(self, ref: PostedRef, message: Outgoing) -> None:
+        self.write(f"[{self.stamp()}] (updated {ref.message_id}) {_indent(message.text)}")
+        self.sent.append((ref.channel_id, message))
+
+
+def _indent(text: str) -> str:
+    return text.replace("\n", "\n" + " " * 12)

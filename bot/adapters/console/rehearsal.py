@@ -1,0 +1,233 @@
+"""A rehearsal: one chat from the plan, played on a simulated clock with scripted replies.
+
+The real engine, store and attribution run; only the clock and the platform are simulated.
+Time before the start (announcements) passes instantly; from the start on, the clock runs at
+``speed`` times real time (``inf``: no waiting at all).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TextIO
+
+from bot.adapters.console.port import ConsolePort
+from bot.adapters.console.replies import Reply, edit_time
+from bot.core.clock import SimClock, SystemClock, sleep_until
+from bot.core.commands import Commands
+from bot.core.engine import RUN_LEAD, Engine
+from bot.core.events import (
+    ChannelRef,
+    Command,
+    IncomingMessage,
+    MessageDeleted,
+    MessageEdited,
+    PlatformEvent,
+    ReactionChanged,
+    User,
+)
+from bot.core.intake import Intake
+from bot.core.plan import Plan
+from bot.core.recap import build_recap
+from bot.core.recurrence import next_start
+from bot.core.snapshot import load_run_view
+from bot.core.store import RunRow, Store
+from bot.export.json_export import run_document
+from bot.export.markdown import recap_markdown
+
+PLATFORM = "console"
+
+
+@dataclass(frozen=True, order=True)
+class Scripted:
+    """One thing that happens at an offset from the start."""
+
+    offset: timedelta
+    order: int
+    index: int
+    action: str  # message, edit, delete
+
+
+@dataclass
+class RehearsalResult:
+    run_id: int
+    document: dict
+    markdown: str
+
+
+class Rehearsal:
+    def __init__(
+        self,
+        plan: Plan,
+        chat_id: str,
+        replies: list[Reply],
+        store: Store,
+        *,
+        speed: float = float("inf"),
+        out: TextIO | None = None,
+        start: datetime | None = None,
+    ) -> None:
+        chat = plan.chat(chat_id).model_copy(update={"platform": PLATFORM})
+        self.chat = chat
+        self.plan = Plan(timezone=plan.timezone, chats=[chat])
+        self.start = start or next_start(chat, SystemClock().now()) or SystemClock().now()
+        lead = max(chat.announce, default=timedelta(0)) + RUN_LEAD
+        self.clock = SimClock(self.start - lead)
+        self.port = ConsolePort(self.clock, out, origin=self.start)
+        self.store = store
+        self.engine = Engine(self.plan, store, lambda _: self.port, self.clock)
+        self.intake = Intake(store)
+        self.commands = Commands(self.engine)
+        self.replies = replies
+        self.speed = speed
+        self.channel = ChannelRef(chat.channel.lstrip("#"), chat.channel.lstrip("#"))
+        self.script = sorted(_script(replies))
+
+    async def run(self) -> RehearsalResult:
+        await self.engine.start()
+        pending = list(self.script)
+        spins = 0
+        while True:
+            before = self.clock.now()
+            wake = await self.engine.tick()
+            run = await self._run()
+            if run is not None and run.state in ("summarised", "missed") and not pending:
+                break
+            next_event = self.start + pending[0].offset if pending else None
+            target = min((t for t in (wake, next_event) if t is not None), default=None)
+            if target is None:
+                break
+            if target > self.clock.now():
+                if target > self.start:
+                    await sleep_until(self.clock, target, self.speed)
+                self.clock.set(target)
+            while pending and self.start + pending[0].offset <= self.clock.now():
+                await self._play(pending.pop(0))
+            spins = spins + 1 if self.clock.now() == before else 0
+            if spins > 1000:
+                raise RuntimeError(f"the engine keeps asking to wake at {before}; this is a bug")
+        return await self._result()
+
+    async def _run(self) -> RunRow | None:
+        runs = await self.store.runs_for_chat(self.chat.id)
+        return runs[-1] if runs else None
+
+    async def _play(self, item: Scripted) -> None:
+        reply = self.replies[item.index]
+        for event in self._events(item, reply):
+            await self._deliver(event, reply)
+
+    def _events(self, item: Scripted, reply: Reply) -> list[PlatformEvent | Command]:
+        now = self.clock.now()
+        message_id = f"m{item.index}"
+        user = User(id=reply.user, name=reply.user)
+        if item.action == "edit":
+            return [MessageEdited(PLATFORM, self.channel, message_id, reply.edit or "", now)]
+        if item.action == "delete":
+            return [MessageDeleted(PLATFORM, self.channel, message_id, now)]
+        if reply.text.startswith("/"):
+            name, _, args = reply.text[1:].partition(" ")
+            return [Command(PLATFORM, self.channel, user, name, now, args)]
+        events: list[PlatformEvent | Command] = [
+            IncomingMessage(
+                PLATFORM,
+                self.channel,
+                message_id,
+                user,
+                reply.text,
+                now,
+                thread_id=None,
+                reply_to=f"m{reply.reply_to}" if reply.reply_to is not None else None,
+            )
+        ]
+        for emoji, people in reply.reactions.items():
+            events += [
+                ReactionChanged(PLATFORM, self.channel, message_id, User(p, p), emoji, True, now)
+                for p in people
+            ]
+        return events
+
+    async def _deliver(self, event: PlatformEvent | Command, reply: Reply) -> None:
+        if isinstance(event, Command):
+            answer = await self.commands.handle(event)
+            self.port.write(f"[{self.port.stamp()}] {event.user.name}: /{event.name} {event.args}")
+            self.port.write(f"{'':10} (to {event.user.name}) {answer.text}")
+            return
+        if isinstance(event, IncomingMessage) and reply.thread:
+            event = await self._in_thread(event, reply.thread)
+        if isinstance(event, IncomingMessage):
+            stored = await self.intake.on_message(event)
+            where = f"-> {stored.question_id or stored.reason}" if stored else "(not recorded)"
+            thread = f" [thread {reply.thread}]" if reply.thread else ""
+            self.port.write(
+                f"[{self.port.stamp()}] {event.user.name}{thread} {where}: {event.text}"
+            )
+        else:
+            await self.intake.handle(event)
+
+    async def _in_thread(self, event: IncomingMessage, question_id: str) -> IncomingMessage:
+        run = await self._run()
+        posts = await self.store.posts(run.id or 0) if run else []
+        post = next((p for p in posts if p.question_id == question_id and p.message_id), None)
+        thread = (post.thread_id or post.message_id) if post else None
+        return IncomingMessage(
+            event.platform,
+            event.channel,
+            event.message_id,
+            event.user,
+            event.text,
+            event.at,
+            thread_id=thread,
+            reply_to=event.reply_to,
+        )
+
+    async def _result(self) -> RehearsalResult:
+        run = await self._run()
+        if run is None or run.id is None:
+            raise RuntimeError("the rehearsal created no run")
+        view = await load_run_view(self.store, run.id)
+        recap = build_recap(view)
+        return RehearsalResult(run.id, run_document(self.chat, view, recap), recap_markdown(recap))
+
+
+def _script(replies: list[Reply]) -> list[Scripted]:
+    items = []
+    for index, reply in enumerate(replies):
+        items.append(Scripted(reply.at, 0, index, "message"))
+        if reply.edit is not None:
+            items.append(Scripted(edit_time(reply), 1, index, "edit"))
+        if reply.delete_at is not None:
+            items.append(Scripted(reply.delete_at, 2, index, "delete"))
+    return items
+
+
+def write_outputs(result: RehearsalResult, out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "run.json").write_text(json.dumps(result.document, indent=2, ensure_ascii=False))
+    (out_dir / "summary.md").write_text(result.markdown, encoding="utf-8")
+
+
+async def rehearse_to(
+    plan: Plan,
+    chat_id: str,
+    replies_file: str | None,
+    db_url: str,
+    speed: float,
+    out_dir: Path | None,
+    out: TextIO | None = None,
+) -> RehearsalResult:
+    """Run a rehearsal against its own database and write the outputs."""
+    from bot.adapters.console.replies import load_replies
+    from bot.core.store import open_store
+
+    replies = load_replies(replies_file) if replies_file else []
+    store = await open_store(db_url)
+    try:
+        result = await Rehearsal(plan, chat_id, replies, store, speed=speed, out=out).run()
+    finally:
+        await store.close()
+    if out_dir is not None:
+        write_outputs(result, out_dir)
+    return result

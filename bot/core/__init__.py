@@ -1,0 +1,1 @@
+"""Platform-neutral logic. Nothing here may import discord, slack or a web framework."""

@@ -1,0 +1,227 @@
+"""Host and participant commands: /startchat, /nextq, /skipq, /pausechat, /resumechat,
+/extendchat, /endchat, /chatstatus, /chats, /quietchat, /forgetme.
+
+Every adapter maps its own command syntax onto these names; the replies are plain text that
+the adapter shows privately (ephemeral) unless marked public.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from bot.core.durations import DurationError, format_duration, parse_duration
+from bot.core.engine import Engine
+from bot.core.events import Command, CommandReply, Upcoming
+from bot.core.plan import Chat
+from bot.core.recurrence import next_start
+from bot.core.store import RunRow
+
+HOST_COMMANDS = frozenset(
+    {"startchat", "nextq", "skipq", "pausechat", "resumechat", "extendchat", "endchat"}
+)
+ALL_COMMANDS = HOST_COMMANDS | {"chatstatus", "chats", "quietchat", "forgetme"}
+RUN_STATES = ("scheduled", "announced", "running", "paused")
+
+Handler = Callable[[Command, Chat, RunRow | None], Awaitable[CommandReply]]
+
+
+def _no(text: str) -> CommandReply:
+    return CommandReply(False, text)
+
+
+def _yes(text: str) -> CommandReply:
+    return CommandReply(True, text)
+
+
+class Commands:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.store = engine.store
+        self._handlers: dict[str, Handler] = {
+            "startchat": self._startchat,
+            "nextq": self._nextq,
+            "skipq": self._skipq,
+            "pausechat": self._pausechat,
+            "resumechat": self._resumechat,
+            "extendchat": self._extendchat,
+            "endchat": self._endchat,
+            "chatstatus": self._chatstatus,
+        }
+
+    async def handle(self, command: Command) -> CommandReply:
+        name = command.name.lstrip("/").lower()
+        if name == "chats":
+            return self._chats(command)
+        if name == "quietchat":
+            return await self._quietchat(command)
+        if name == "forgetme":
+            return await self._forgetme(command)
+        if name not in self._handlers:
+            known = ", ".join(f"/{c}" for c in sorted(ALL_COMMANDS))
+            return _no(f"I don't know /{name}. Commands: {known}")
+        chat = self._chat_for(command)
+        if isinstance(chat, CommandReply):
+            return chat
+        if name in HOST_COMMANDS and not chat.is_host(
+            command.user.id, command.user.name, command.user.display
+        ):
+            hosts = ", ".join(chat.hosts)
+            return _no(f"Only the hosts of {chat.title} ({hosts}) can use /{name}.")
+        run = await self._run_of(chat)
+        async with self.engine.run_lock(run.id if run else -1):
+            run = await self._run_of(chat)
+            reply = await self._handlers[name](command, chat, run)
+        self.engine.on_change()
+        return reply
+
+    def _chat_for(self, command: Command) -> Chat | CommandReply:
+        words = command.args.split()
+        chats = self.engine.plan.chats
+        if words and any(c.id == words[0] for c in chats):
+            return self.engine.plan.chat(words[0])
+        here = [
+            c
+            for c in chats
+            if c.platform == command.platform and command.channel.matches(c.channel)
+        ]
+        if len(here) == 1:
+            return here[0]
+        if not here:
+            return _no("No chat is planned in this channel; name one, e.g. /startchat CHAT_ID.")
+        names = ", ".join(c.id for c in here)
+        return _no(f"Several chats use this channel ({names}); name one, e.g. /startchat ID.")
+
+    async def _run_of(self, chat: Chat) -> RunRow | None:
+        runs = [r for r in await self.store.runs_for_chat(chat.id) if r.state in RUN_STATES]
+        live = [r for r in runs if r.state in ("running", "paused")]
+        return (live or runs or [None])[0]
+
+    def _now(self) -> datetime:
+        return self.engine.clock.now()
+
+    async def _startchat(self, command: Command, chat: Chat, run: RunRow | None) -> CommandReply:
+        if run is not None and run.state in ("running", "paused"):
+            return _no(f"{chat.title} is already running.")
+        await self.engine.start_now(chat, self._now())
+        return _yes(f"Started {chat.title}. Questions follow the plan; /nextq posts one early.")
+
+    async def _nextq(self, command: Command, chat: Chat, run: RunRow | None) -> CommandReply:
+        run_or_reply = _live(run, chat)
+        if isinstance(run_or_reply, CommandReply):
+            return run_or_reply
+        if run_or_reply.next_question >= len(chat.questions):
+            return _no("All questions are out. /endchat finishes the chat.")
+        posted = await self.engine.post_next_question(run_or_reply, chat, self._now())
+        return _yes(f"Posted {posted}.") if posted else _busy()
+
+    async def _skipq(self, command: Command, chat: Chat, run: RunRow | None) -> CommandReply:
+        run_or_reply = _live(run, chat)
+        if isinstance(run_or_reply, CommandReply):
+            return run_or_reply
+        if run_or_reply.next_question >= len(chat.questions):
+            return _no("There is no question left to skip.")
+        skipped = await self.engine.skip_next_question(run_or_reply, chat, self._now())
+        return _yes(f"Skipped {skipped}: it will not be posted.") if skipped else _busy()
+
+    async def _pausechat(self, command: Command, chat: Chat, run: RunRow | None) -> CommandReply:
+        if run is None or run.state != "running":
+            return _no(f"{chat.title} is not running, so it cannot be paused.")
+        ok = await self.engine.pause(run, self._now())
+        return _yes("Paused: no questions go out until /resumechat.") if ok else _busy()
+
+    async def _resumechat(self, command: Command, chat: Chat, run: RunRow | None) -> CommandReply:
+        if run is None or run.state != "paused":
+            return _no(f"{chat.title} is not paused.")
+        paused = await self.engine.resume(run, self._now())
+        if paused is None:
+            return _busy()
+        return _yes(f"Resumed after {format_duration(paused)}; later questions move by as much.")
+
+    async def _extendchat(self, command: Command, chat: Chat, run: RunRow | None) -> CommandReply:
+        run_or_reply = _live(run, chat)
+        if isinstance(run_or_reply, CommandReply):
+            return run_or_reply
+        words = [w for w in command.args.split() if w != chat.id]
+        try:
+            by = parse_duration(words[0]) if words else timedelta(minutes=10)
+        except DurationError as exc:
+            return _no(str(exc))
+        end_at = await self.engine.extend(run_or_reply, by)
+        if end_at is None:
+            return _busy()
+        return _yes(f"Extended by {format_duration(by)}: ends {_clock(end_at, chat)}.")
+
+    async def _endchat(self, command: Command, chat: Chat, run: RunRow | None) -> CommandReply:
+        run_or_reply = _live(run, chat)
+        if isinstance(run_or_reply, CommandReply):
+            return run_or_reply
+        ok = await self.engine.end_now(run_or_reply, self._now())
+        return _yes(f"Ended {chat.title}; the recap follows.") if ok else _busy()
+
+    async def _chatstatus(self, command: Command, chat: Chat, run: RunRow | None) -> CommandReply:
+        if run is None:
+            start = next_start(chat, self._now())
+            when = _clock(start, chat) if start else "not scheduled again"
+            return _yes(f"{chat.title}: no run open. Next: {when}.")
+        messages = await self.store.count_messages(run.id or 0)
+        people = len(await self.store.participants(run.id or 0))
+        parts = [f"{chat.title}: {run.state}"]
+        if run.current_question:
+            parts.append(f"{run.current_question} of {len(chat.questions)} open")
+        if run.state == "running" and run.next_question < len(chat.questions):
+            due = self.engine.question_due(run, chat, run.next_question)
+            parts.append(f"next {chat.questions[run.next_question].id} at {_clock(due, chat)}")
+        if run.state in ("scheduled", "announced"):
+            parts.append(f"starts {_clock(run.scheduled_start, chat)}")
+        else:
+            parts.append(f"ends {_clock(run.end_at, chat)}")
+        parts.append(f"{messages} messages from {people} people")
+        return _yes(", ".join(parts) + ".")
+
+    def _chats(self, command: Command) -> CommandReply:
+        now = self._now()
+        upcoming = []
+        for chat in self.engine.plan.chats:
+            if chat.platform != command.platform:
+                continue
+            start = next_start(chat, now - chat.schedule.duration)
+            if start is not None:
+                upcoming.append(Upcoming(chat.id, chat.title, start, chat.platform))
+        upcoming.sort(key=lambda u: u.start)
+        if not upcoming:
+            return _yes("No chats are planned here.")
+        lines = [
+            f"{u.title} ({u.chat_id}): {_clock(u.start, self.engine.plan.chat(u.chat_id))}"
+            for u in upcoming
+        ]
+        return CommandReply(True, "Upcoming chats:\n" + "\n".join(lines), upcoming=tuple(upcoming))
+
+    async def _quietchat(self, command: Command) -> CommandReply:
+        quiet = command.args.strip().lower() not in {"off", "no", "undo"}
+        await self.store.set_quiet(command.platform, command.user.id, quiet, self._now())
+        if quiet:
+            return _yes("Done: chathost will not nudge you. (/quietchat off to undo.)")
+        return _yes("Nudges are back on for you.")
+
+    async def _forgetme(self, command: Command) -> CommandReply:
+        removed = await self.store.forget_user(command.platform, command.user.id)
+        return _yes(
+            f"Deleted {removed} of your stored messages, with your reactions and nudges. "
+            "Anything you post in a chat from now on is recorded again."
+        )
+
+
+def _live(run: RunRow | None, chat: Chat) -> RunRow | CommandReply:
+    if run is None or run.state not in ("running", "paused"):
+        return _no(f"{chat.title} is not running. /startchat starts it.")
+    return run
+
+
+def _busy() -> CommandReply:
+    return _no("The chat changed at the same moment; please try again.")
+
+
+def _clock(when: datetime, chat: Chat) -> str:
+    local = when.astimezone(chat.zone)
+    return f"{local:%a %d %b %H:%M} {local.tzname()}"

@@ -1,0 +1,85 @@
+"""Human durations as people write them in chat plans: ``1h40m``, ``57m30s``, ``12:30``."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+_UNITS = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)", re.IGNORECASE)
+_WHOLE_UNITS = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*[dhms]\s*)+$", re.IGNORECASE)
+_CLOCK = re.compile(r"^\s*(?:(\d+):)?(\d{1,3}):(\d{2})\s*$")
+_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+DURATION_PATTERN = r"^\s*((\d+(\.\d+)?\s*[dhmsDHMS]\s*)+|(\d+:)?\d{1,3}:\d{2}|\d+)\s*$"
+
+
+class DurationError(ValueError):
+    """Raised with the offending text so plan errors can quote it back to the user."""
+
+    def __init__(self, text: object) -> None:
+        shown = json.dumps(text, default=str)
+        super().__init__(f"{shown} is not a duration (use e.g. 1h, 1h40m, 57m30s or 12:30)")
+        self.text = text
+
+
+def parse_duration(value: object) -> timedelta:
+    """Accept unit strings, ``[H:]MM:SS`` clocks and plain seconds; refuse anything else."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise DurationError(value)
+    if isinstance(value, int | float):
+        if value < 0:
+            raise DurationError(value)
+        return timedelta(seconds=value)
+    if not isinstance(value, str):
+        raise DurationError(value)
+    text = value.strip()
+    if text.isdigit():
+        return timedelta(seconds=int(text))
+    clock = _CLOCK.match(text)
+    if clock:
+        hours, minutes, seconds = (int(g) if g else 0 for g in clock.groups())
+        if seconds >= 60 or (hours and minutes >= 60):
+            raise DurationError(value)
+        return timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    if not text or not _WHOLE_UNITS.match(text):
+        raise DurationError(value)
+    total = sum(float(n) * _SECONDS[u.lower()] for n, u in _UNITS.findall(text))
+    return timedelta(seconds=total)
+
+
+def format_duration(delta: timedelta) -> str:
+    """Render the way the plan writes it, so messages echo the host's own units."""
+    total = int(delta.total_seconds())
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [
+        f"{hours}h" if hours else "",
+        f"{minutes}m" if minutes else "",
+        f"{seconds}s" if seconds else "",
+    ]
+    return sign + ("".join(parts) or "0s")
+
+
+def format_offset(delta: timedelta) -> str:
+    """``MM:SS`` (or ``H:MM:SS``) after the start, as the replies file and the console show."""
+    total = int(delta.total_seconds())
+    hours, rest = divmod(abs(total), 3600)
+    minutes, seconds = divmod(rest, 60)
+    sign = "-" if total < 0 else ""
+    if hours:
+        return f"{sign}{hours}:{minutes:02d}:{seconds:02d}"
+    return f"{sign}{minutes:02d}:{seconds:02d}"
+
+
+def parse_signed_duration(value: object) -> timedelta:
+    """A duration that may start with ``-``: before the start, as pre-chat messages are."""
+    if isinstance(value, str) and value.strip().startswith("-"):
+        return -parse_duration(value.strip()[1:])
+    if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+        return -parse_duration(-value)
+    return parse_duration(value)

@@ -1,0 +1,444 @@
+"""The chat-run state machine: scheduled -> announced -> running (Qn) -> ended -> summarised.
+
+The engine is woken (by the scheduler, a command, or a rehearsal's simulated clock) and then
+reconciles each open run with the clock: it stores each transition together with the claim of
+the post it causes, then delivers the post. A restarted engine finds the same stored state and
+continues; a claimed-but-undelivered post is delivered on the next tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.core.clock import Clock
+from bot.core.durations import format_duration
+from bot.core.events import User
+from bot.core.nudges import Activity, due_nudges, next_nudge_time
+from bot.core.plan import Chat, Plan
+from bot.core.ports import Outgoing, Port, PortError
+from bot.core.recap import Recap, build_recap, recap_text
+from bot.core.recurrence import iter_starts
+from bot.core.snapshot import load_run_view
+from bot.core.store import PostClaim, PostRow, RunRow, Store
+
+log = logging.getLogger("chathost.engine")
+
+# How far ahead a run is created: before its first announcement and before the pre-chat
+# window in which early messages are recorded.
+RUN_LEAD = timedelta(minutes=30)
+# A post that fails is retried with growing pauses, then reported to the hosts.
+MAX_ATTEMPTS = 5
+RETRY_BASE = timedelta(seconds=5)
+
+PortFor = Callable[[str], Port]
+
+
+class EngineError(Exception):
+    """A request the engine cannot carry out; the message is meant for the user."""
+
+
+class Engine:
+    def __init__(
+        self,
+        plan: Plan,
+        store: Store,
+        port_for: PortFor,
+        clock: Clock,
+        *,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.store = store
+        self.port_for = port_for
+        self.clock = clock
+        self.on_change = on_change or (lambda: None)
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    # lifecycle
+
+    async def start(self) -> None:
+        """Record the plan's chats; the first tick rebuilds everything else from the store."""
+        for chat in self.plan.chats:
+            await self.store.upsert_chat(chat)
+
+    def chat_of(self, run: RunRow) -> Chat:
+        """The plan as it stood when the run was created (edits to chats.yaml apply to later
+        runs, so question numbers never shift under a running chat)."""
+        return Chat.model_validate_json(run.plan_json)
+
+    async def tick(self) -> datetime | None:
+        """Do whatever is due now; return when the engine next needs waking."""
+        now = self.clock.now()
+        await self._ensure_runs(now)
+        await self._retry_pending(now)
+        for run in await self.store.open_runs():
+            await self.advance(run.id)
+        return await self.next_wake()
+
+    async def _ensure_runs(self, now: datetime) -> None:
+        for chat in self.plan.chats:
+            lead = max(chat.announce, default=timedelta(0)) + RUN_LEAD
+            for start in iter_starts(chat, now - chat.schedule.duration):
+                if start - lead > now:
+                    break
+                run = await self.store.ensure_run(chat, start, start + chat.schedule.duration)
+                if run.state == "scheduled" and run.plan_json != chat.model_dump_json():
+                    await self.store.update_run(run, plan_json=chat.model_dump_json())
+
+    def run_lock(self, run_id: int) -> asyncio.Lock:
+        """Serialises the work on one run within this process (the store's CAS covers others)."""
+        return self._locks.setdefault(run_id, asyncio.Lock())
+
+    async def advance(self, run_id: int) -> RunRow | None:
+        """Bring one run up to date with the clock. Safe to call at any time, repeatedly."""
+        async with self.run_lock(run_id):
+            for _ in range(100):  # each pass makes one transition; the bound guards a bug
+                run = await self.store.get_run(run_id)
+                if run is None or not await self._step(run, self.clock.now()):
+                    return run
+            raise EngineError(f"run {run_id} did not settle")
+
+    async def _step(self, run: RunRow, now: datetime) -> bool:
+        """Make the one transition that is due, if any; True when something changed."""
+        chat = self.chat_of(run)
+        if run.state in ("scheduled", "announced"):
+            if now >= run.scheduled_start:
+                if now >= run.end_at:
+                    return await self._transition(run, {"state": "missed"}) is not None
+                return await self._start(run, chat, run.scheduled_start)
+            return await self._announce(run, chat, now)
+        if run.state == "running":
+            if now >= run.end_at:
+                return await self._end(run, chat, now)
+            if await self._post_due_question(run, chat, now):
+                return True
+            await self._nudge(run, chat, now)
+            return False
+        if run.state == "ended":
+            return await self._summarise(run, chat, now)
+        return False
+
+    # transitions
+
+    async def _transition(
+        self, run: RunRow, changes: dict[str, object], claim: PostClaim | None = None
+    ) -> PostRow | bool | None:
+        new_run, post = await self.store.transition(run, changes, claim)
+        if new_run is None:
+            return None  # somebody else moved the run first; the caller re-reads
+        if post is not None:
+            await self._deliver(new_run, post)
+            return post
+        return True
+
+    async def _announce(self, run: RunRow, chat: Chat, now: datetime) -> bool:
+        due = [o for o in chat.announce if run.scheduled_start - o <= now]
+        if not due or (run.state == "announced" and not _newer_announcement(run, due)):
+            return False
+        latest = min(due)  # the closest to the start; older ones are stale now
+        claim = PostClaim(f"announce:{int(latest.total_seconds())}", "announce", now)
+        changes = {"state": "announced", "announced_offset": int(latest.total_seconds())}
+        return await self._transition(run, changes, claim) is not None
+
+    async def _start(self, run: RunRow, chat: Chat, started_at: datetime) -> bool:
+        changes = {
+            "state": "running",
+            "started_at": started_at,
+            "end_at": started_at + chat.schedule.duration,
+        }
+        return (
+            await self._transition(run, changes, PostClaim("intro", "intro", started_at))
+            is not None
+        )
+
+    def question_due(self, run: RunRow, chat: Chat, index: int) -> datetime:
+        assert run.started_at is not None
+        return run.started_at + chat.questions[index].at + timedelta(seconds=run.shift_seconds)
+
+    async def _post_due_question(self, run: RunRow, chat: Chat, now: datetime) -> bool:
+        if run.next_question >= len(chat.questions):
+            return False
+        if self.question_due(run, chat, run.next_question) > now:
+            return False
+        return await self.post_next_question(run, chat, now) is not None
+
+    async def post_next_question(self, run: RunRow, chat: Chat, now: datetime) -> str | None:
+        """Post the next question now (on time, or early for /nextq); its id, or None."""
+        question = chat.questions[run.next_question]
+        changes = {
+            "next_question": run.next_question + 1,
+            "current_question": question.id,
+            "current_question_at": now,
+        }
+        claim = PostClaim(f"question:{question.id}", "question", now, question_id=question.id)
+        done = await self._transition(run, changes, claim)
+        return question.id if done is not None else None
+
+    async def skip_next_question(self, run: RunRow, chat: Chat, now: datetime) -> str | None:
+        question = chat.questions[run.next_question]
+        claim = PostClaim(
+            f"question:{question.id}", "question", now, question_id=question.id, skipped=True
+        )
+        done = await self._transition(run, {"next_question": run.next_question + 1}, claim)
+        return question.id if done is not None else None
+
+    async def _end(self, run: RunRow, chat: Chat, now: datetime) -> bool:
+        changes = {"state": "ended", "ended_at": now, "paused_at": None}
+        claim = PostClaim("outro", "outro", now) if chat.outro else None
+        return await self._transition(run, changes, claim) is not None
+
+    async def _summarise(self, run: RunRow, chat: Chat, now: datetime) -> bool:
+        post = chat.summary.enabled and chat.summary.post_to != "none"
+        claim = PostClaim("recap", "recap", now) if post else None
+        return await self._transition(run, {"state": "summarised"}, claim) is not None
+
+    # host actions that are not simple clock steps
+
+    async def start_now(self, chat: Chat, now: datetime) -> RunRow:
+        """Start a chat by hand: its next scheduled run if one is waiting, else a new run."""
+        waiting = [
+            r
+            for r in await self.store.runs_for_chat(chat.id)
+            if r.state in ("scheduled", "announced")
+        ]
+        run = (
+            waiting[0]
+            if waiting
+            else await self.store.ensure_run(chat, now, now + chat.schedule.duration)
+        )
+        # The caller (Commands) holds this chat's run lock; the store's CAS covers the rest.
+        if not await self._start(run, self.chat_of(run), now):
+            raise EngineError("the chat was changed at the same moment; try again")
+        return run
+
+    async def pause(self, run: RunRow, now: datetime) -> bool:
+        return await self._transition(run, {"state": "paused", "paused_at": now}) is not None
+
+    async def resume(self, run: RunRow, now: datetime) -> timedelta | None:
+        paused = now - (run.paused_at or now)
+        changes = {
+            "state": "running",
+            "paused_at": None,
+            "shift_seconds": run.shift_seconds + paused.total_seconds(),
+            "end_at": run.end_at + paused,
+        }
+        return paused if await self._transition(run, changes) is not None else None
+
+    async def extend(self, run: RunRow, by: timedelta) -> datetime | None:
+        end_at = run.end_at + by
+        return end_at if await self._transition(run, {"end_at": end_at}) is not None else None
+
+    async def end_now(self, run: RunRow, now: datetime) -> bool:
+        return await self._end(run, self.chat_of(run), now)
+
+    # delivery
+
+    async def _retry_pending(self, now: datetime) -> None:
+        for post in await self.store.pending_posts():
+            if now >= _retry_at(post):
+                run = await self.store.get_run(post.run_id)
+                if run is not None:
+                    await self._deliver(run, post)
+
+    async def _deliver(self, run: RunRow, post: PostRow) -> None:
+        chat = self.chat_of(run)
+        port = self.port_for(chat.platform)
+        try:
+            message, thread_id, start_thread = await self._render(run, chat, post)
+            channel = _recap_channel(chat) if post.kind == "recap" else chat.channel
+            ref = await port.post(channel, message, thread_id=thread_id, start_thread=start_thread)
+        except PortError as exc:
+            give_up = exc.permanent or post.attempts + 1 >= MAX_ATTEMPTS
+            await self.store.mark_post_failed(post, str(exc), give_up=give_up)
+            log.warning(
+                "post %s of run %s failed (%s)%s",
+                post.key,
+                run.id,
+                exc,
+                "; giving up" if give_up else "; will retry",
+            )
+            if give_up:
+                await self._report_failure(run, chat, post, str(exc))
+            return
+        await self.store.mark_posted(post.id, ref, self.clock.now())
+        if post.kind == "intro" and chat.threads == "per-chat" and ref.thread_id:
+            await self._set_thread(run.id, ref.thread_id)
+
+    async def _set_thread(self, run_id: int, thread_id: str) -> None:
+        for _ in range(10):
+            run = await self.store.get_run(run_id)
+            if run is None or await self.store.update_run(run, thread_id=thread_id):
+                return
+
+    async def _report_failure(self, run: RunRow, chat: Chat, post: PostRow, error: str) -> None:
+        """A post that will never land is told to the hosts rather than dropped in silence."""
+        text = f"chathost could not post {post.key} for {chat.title}: {error}"
+        port = self.port_for(chat.platform)
+        for host in chat.hosts:
+            try:
+                await port.send_dm(User(id=host, name=host), Outgoing("notice", text, chat.title))
+            except PortError as exc:
+                log.error("could not tell host %s either: %s", host, exc)
+
+    async def _render(
+        self, run: RunRow, chat: Chat, post: PostRow
+    ) -> tuple[Outgoing, str | None, str | None]:
+        """The message for a claimed step, rebuilt from the plan so a retry says the same."""
+        per_chat_thread = run.thread_id if chat.threads == "per-chat" else None
+        base = {"chat_title": chat.title, "tag": chat.tag}
+        if post.kind == "announce":
+            return Outgoing("announce", announcement_text(chat, run), **base), None, None
+        if post.kind == "intro":
+            start = chat.title if chat.threads == "per-chat" else None
+            return Outgoing("intro", intro_text(chat), **base), None, start
+        if post.kind == "question":
+            question = chat.question(post.question_id or "")
+            assert question is not None
+            text = f"{question.id}: {question.text} {chat.tag}".rstrip()
+            start = (
+                f"{question.id}: {question.text}"[:90] if chat.threads == "per-question" else None
+            )
+            message = Outgoing("question", text, question_id=question.id, **base)
+            return message, per_chat_thread, start
+        if post.kind == "outro":
+            return Outgoing("outro", chat.outro, **base), per_chat_thread, None
+        recap = await self.recap(run.id)
+        thread = per_chat_thread if chat.summary.post_to == "thread" else None
+        return Outgoing("recap", recap_text(recap), recap=recap, **base), thread, None
+
+    async def recap(self, run_id: int) -> Recap:
+        return build_recap(await load_run_view(self.store, run_id))
+
+    # nudges
+
+    async def _nudge(self, run: RunRow, chat: Chat, now: datetime) -> None:
+        if run.current_question is None:
+            return
+        people = await self._activities(run)
+        quiet = await self.store.quiet_users(chat.platform)
+        question = chat.question(run.current_question)
+        for person in due_nudges(
+            people,
+            now=now,
+            settings=chat.nudges,
+            last_question_at=run.current_question_at,
+            opted_out=quiet,
+        ):
+            claimed = await self.store.claim_nudge(
+                run.id,
+                person.user_id,
+                person.nudges_sent + 1,
+                run.current_question,
+                chat.nudges.via,
+                now,
+            )
+            if claimed and question is not None:
+                await self._send_nudge(chat, person, question.id, question.text)
+
+    async def _activities(self, run: RunRow) -> list[Activity]:
+        nudges = await self.store.nudges(run.id)
+        sent: dict[str, list[datetime]] = {}
+        for nudge in nudges:
+            sent.setdefault(nudge.user_id, []).append(nudge.sent_at)
+        return [
+            Activity(
+                user_id=p.user_id,
+                user_name=p.user_name,
+                last_spoke=p.last_at,
+                nudges_sent=len(sent.get(p.user_id, [])),
+                last_nudged=max(sent[p.user_id]) if p.user_id in sent else None,
+                is_host=p.is_host,
+            )
+            for p in await self.store.participants(run.id)
+        ]
+
+    async def _send_nudge(self, chat: Chat, person: Activity, qid: str, qtext: str) -> None:
+        user = User(id=person.user_id, name=person.user_name)
+        text = chat.nudges.text.format(
+            name=person.user_name, question_id=qid, question=qtext, title=chat.title, tag=chat.tag
+        )
+        text += " (Reply /quietchat and I won't nudge you again.)"
+        message = Outgoing("nudge", text, chat.title, chat.tag, question_id=qid, mention=user)
+        port = self.port_for(chat.platform)
+        try:
+            if chat.nudges.via == "dm":
+                await port.send_dm(user, message)
+            else:
+                await port.post(chat.channel, message)
+        except PortError as exc:
+            log.warning("nudge to %s failed: %s", person.user_name, exc)
+
+    # waking
+
+    async def next_wake(self) -> datetime | None:
+        """The earliest moment anything could fall due; the scheduler sleeps until then."""
+        now = self.clock.now()
+        times: list[datetime] = []
+        for run in await self.store.open_runs():
+            times += await self._run_wakes(run, now)
+        for post in await self.store.pending_posts():
+            times.append(max(now, _retry_at(post)))
+        for chat in self.plan.chats:
+            lead = max(chat.announce, default=timedelta(0)) + RUN_LEAD
+            later = (s - lead for s in iter_starts(chat, now + lead) if s - lead > now)
+            created_at = next(later, None)  # the next run that does not exist yet
+            if created_at is not None:
+                times.append(created_at)
+        return min(times, default=None)
+
+    async def _run_wakes(self, run: RunRow, now: datetime) -> list[datetime]:
+        chat = self.chat_of(run)
+        if run.state in ("scheduled", "announced"):
+            upcoming = [run.scheduled_start - o for o in chat.announce]
+            return [run.scheduled_start, *(t for t in upcoming if t > now)]
+        if run.state == "ended":
+            return [now]
+        if run.state != "running":
+            return []
+        times = [run.end_at]
+        if run.next_question < len(chat.questions):
+            times.append(self.question_due(run, chat, run.next_question))
+        if run.current_question is not None:
+            nudge = next_nudge_time(
+                await self._activities(run),
+                settings=chat.nudges,
+                last_question_at=run.current_question_at,
+                opted_out=await self.store.quiet_users(chat.platform),
+            )
+            if nudge is not None:
+                times.append(nudge)
+        return times
+
+
+def _newer_announcement(run: RunRow, due: list[timedelta]) -> bool:
+    return run.announced_offset is None or min(due).total_seconds() < run.announced_offset
+
+
+def _retry_at(post: PostRow) -> datetime:
+    if post.attempts == 0:
+        return post.claimed_at
+    return post.claimed_at + RETRY_BASE * (2 ** (post.attempts - 1))
+
+
+def _recap_channel(chat: Chat) -> str:
+    return chat.summary.channel or chat.channel
+
+
+def intro_text(chat: Chat) -> str:
+    text = (
+        chat.intro or f"Welcome to {chat.title}! Questions come as Q1, Q2...; answer with A1, A2..."
+    )
+    return f"{text} {chat.tag}".rstrip()
+
+
+def announcement_text(chat: Chat, run: RunRow) -> str:
+    zone = chat.zone
+    start = run.scheduled_start.astimezone(zone)
+    preview = "\n".join(f"{q.id}: {q.text}" for q in chat.questions)
+    return (
+        f"{chat.title} {chat.tag} starts {start:%a %d %b %H:%M} {start.tzname()} "
+        f"and runs {format_duration(chat.schedule.duration)}.\nThe questions:\n{preview}"
+    )

@@ -1,0 +1,107 @@
+"""Platform-neutral values that adapters hand to the engine.
+
+Adapters translate their platform's payloads into these and nothing else, so the engine
+never learns which platform a message came from beyond the ``platform`` string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str
+    is_bot: bool = False
+    display: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.display or self.name
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """A channel as the platform names it: plans may use either the id or the name."""
+
+    id: str
+    name: str = ""
+
+    def matches(self, wanted: str) -> bool:
+        wanted = wanted.lstrip("#").lower()
+        return wanted in {self.id.lower(), self.name.lstrip("#").lower()}
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    platform: str
+    channel: ChannelRef
+    message_id: str
+    user: User
+    text: str
+    at: datetime
+    thread_id: str | None = None
+    reply_to: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageEdited:
+    platform: str
+    channel: ChannelRef
+    message_id: str
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class MessageDeleted:
+    platform: str
+    channel: ChannelRef
+    message_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ReactionChanged:
+    platform: str
+    channel: ChannelRef
+    message_id: str
+    user: User
+    emoji: str
+    added: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Command:
+    """A slash command or typed command; ``args`` is the rest of the line."""
+
+    platform: str
+    channel: ChannelRef
+    user: User
+    name: str
+    at: datetime
+    args: str = ""
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    chat_id: str
+    title: str
+    start: datetime
+    platform: str
+
+
+@dataclass(frozen=True)
+class CommandReply:
+    """What the adapter shows the caller; ``public`` replies go to the channel."""
+
+    ok: bool
+    text: str
+    public: bool = False
+    upcoming: tuple[Upcoming, ...] = field(default_factory=tuple)
+
+
+PlatformEvent = IncomingMessage | MessageEdited | MessageDeleted | ReactionChanged

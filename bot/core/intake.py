@@ -1,0 +1,154 @@
+"""Messages, edits, deletes and reactions from a platform, recorded against their question.
+
+Only messages in a chat's channel while a run is live are recorded (from a little before the
+start until the late-answer window after the end): chathost does not archive a channel's
+everyday talk.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from bot.core.attribution import Context, attribute, find_label
+from bot.core.events import (
+    ChannelRef,
+    IncomingMessage,
+    MessageDeleted,
+    MessageEdited,
+    PlatformEvent,
+    ReactionChanged,
+)
+from bot.core.plan import Chat
+from bot.core.store import MessageRow, RunRow, Store
+
+log = logging.getLogger("chathost.intake")
+
+PRE_CHAT = timedelta(minutes=30)
+MAX_LATE_WINDOW = timedelta(days=1)
+LIVE_STATES = ("running", "paused")
+
+
+class Intake:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def handle(self, event: PlatformEvent) -> bool:
+        """Apply one platform event; True when it changed what is stored."""
+        if isinstance(event, IncomingMessage):
+            return await self.on_message(event) is not None
+        if isinstance(event, MessageEdited):
+            return await self.on_edit(event)
+        if isinstance(event, MessageDeleted):
+            return await self.on_delete(event)
+        return await self.on_reaction(event)
+
+    async def run_for(self, platform: str, channel: ChannelRef, at: datetime) -> RunRow | None:
+        """The run a message in this channel at this time belongs to, if any."""
+        candidates = []
+        for run in await self.store.live_runs(at - MAX_LATE_WINDOW):
+            if run.platform != platform or not channel.matches(run.channel):
+                continue
+            chat = Chat.model_validate_json(run.plan_json)
+            if _accepts(run, chat, at):
+                candidates.append(run)
+        # A live run wins over a pre-chat or late one in the same channel.
+        candidates.sort(key=lambda r: (r.state not in LIVE_STATES, -r.scheduled_start.timestamp()))
+        return candidates[0] if candidates else None
+
+    async def on_message(self, event: IncomingMessage) -> MessageRow | None:
+        if event.user.is_bot:
+            return None
+        run = await self.run_for(event.platform, event.channel, event.at)
+        if run is None:
+            return None
+        chat = Chat.model_validate_json(run.plan_json)
+        thread_question = None
+        if event.thread_id and event.thread_id != run.thread_id:
+            thread_question = await self.store.question_for_thread(run.id or 0, event.thread_id)
+        reply_question = None
+        if event.reply_to:
+            parent = await self.store.find_message(event.platform, event.channel.id, event.reply_to)
+            reply_question = parent.question_id if parent else None
+        ctx = Context(
+            question_ids=chat.question_ids,
+            thread_question=thread_question,
+            reply_question=reply_question,
+            open_question=run.current_question,
+            ended=run.state not in LIVE_STATES and run.started_at is not None,
+        )
+        result = attribute(event.text, ctx)
+        fallback = attribute("", ctx)
+        is_host = chat.is_host(event.user.id, event.user.name, event.user.display)
+        row = MessageRow(
+            run_id=run.id or 0,
+            platform=event.platform,
+            channel_id=event.channel.id,
+            platform_message_id=event.message_id,
+            user_id=event.user.id,
+            user_name=event.user.label,
+            text=event.text,
+            kind="host" if is_host else "answer",
+            question_id=result.question_id,
+            reason=result.reason,
+            fallback_question=fallback.question_id,
+            thread_question=thread_question,
+            thread_id=event.thread_id,
+            reply_to=event.reply_to,
+            created_at=event.at,
+            received_at=event.at,
+        )
+        stored = await self.store.add_message(row, is_host=is_host)
+        if stored is None:
+            log.debug("duplicate delivery of message %s ignored", event.message_id)
+        return stored
+
+    async def on_edit(self, event: MessageEdited) -> bool:
+        row = await self.store.find_message(event.platform, event.channel.id, event.message_id)
+        if row is None or row.deleted_at is not None or row.text == event.text:
+            return False
+        run = await self.store.get_run(row.run_id)
+        chat = Chat.model_validate_json(run.plan_json) if run else None
+        question, reason = row.thread_question, "thread"
+        if question is None:
+            label = find_label(event.text, chat.question_ids) if chat else None
+            question, reason = (label, "label") if label else (row.fallback_question, "open")
+            if label is None and row.fallback_question is None:
+                reason = "pre-chat"
+        await self.store.update_message(
+            row.id or 0,
+            text=event.text,
+            original_text=row.original_text or row.text,
+            question_id=question,
+            reason=reason,
+            edited_at=event.at,
+            edit_count=row.edit_count + 1,
+        )
+        return True
+
+    async def on_delete(self, event: MessageDeleted) -> bool:
+        row = await self.store.find_message(event.platform, event.channel.id, event.message_id)
+        if row is None or row.deleted_at is not None:
+            return False
+        await self.store.update_message(row.id or 0, deleted_at=event.at)
+        return True
+
+    async def on_reaction(self, event: ReactionChanged) -> bool:
+        row = await self.store.find_message(event.platform, event.channel.id, event.message_id)
+        if row is None or row.id is None:
+            return False
+        if event.added:
+            return await self.store.add_reaction(
+                row.id, event.user.id, event.user.label, event.emoji, event.at
+            )
+        return await self.store.remove_reaction(row.id, event.user.id, event.emoji)
+
+
+def _accepts(run: RunRow, chat: Chat, at: datetime) -> bool:
+    if run.state in LIVE_STATES:
+        return True
+    if run.state in ("scheduled", "announced"):
+        return at >= run.scheduled_start - PRE_CHAT
+    if run.ended_at is None:
+        return False
+    return at <= run.ended_at + chat.summary.late_window

@@ -1,0 +1,294 @@
+"""The chat plan (``chats.yaml``): typed models and a loader whose errors name file:line:col.
+
+Every error is collected before raising, so a host fixes a broken plan in one pass.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from bot.core.durations import DURATION_PATTERN, format_duration, parse_duration
+from bot.core.yaml_positions import Path as FieldPath
+from bot.core.yaml_positions import PlanError as PlanError
+from bot.core.yaml_positions import PlanIssue as PlanIssue
+from bot.core.yaml_positions import (
+    PositionedValidator,
+    parse_positioned,
+    read_positioned,
+)
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": DURATION_PATTERN},
+                {"type": "integer", "minimum": 0},
+            ],
+            "description": "A duration: 1h, 1h40m, 57m30s, 12:30 (MM:SS) or seconds.",
+        }
+    ),
+]
+
+
+def _parse_local_datetime(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a date-time (use e.g. 2026-12-01 19:30)") from exc
+    return value
+
+
+LocalDateTime = Annotated[
+    datetime,
+    BeforeValidator(_parse_local_datetime),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "A local date-time in the chat's time zone, e.g. 2026-12-01 19:30.",
+        }
+    ),
+]
+
+
+def _check_timezone(name: str | None) -> str | None:
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        shown = json.dumps(name)
+        raise ValueError(f"{shown} is not a known time zone (use e.g. Europe/London)") from exc
+    return name
+
+
+TimeZoneName = Annotated[
+    str,
+    BeforeValidator(_check_timezone),
+    WithJsonSchema({"type": "string", "description": "An IANA time zone, e.g. America/New_York."}),
+]
+
+
+class _Strict(BaseModel):
+    """Unknown keys are typos in a hand-written plan: refuse them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Question(_Strict):
+    id: str = Field(pattern=r"^[Qq]\d+$", description="Q1, Q2, ...: answers are labelled A1, A2.")
+    text: str = Field(min_length=1)
+    at: Duration = Field(description="When to post it, as an offset from the chat's start.")
+
+    @field_validator("id")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @property
+    def number(self) -> int:
+        return int(self.id[1:])
+
+
+class Schedule(_Strict):
+    start: LocalDateTime | None = Field(
+        default=None, description="A one-off start, or the first occurrence of the rrule."
+    )
+    rrule: str | None = Field(
+        default=None,
+        description="RFC 5545 recurrence, e.g. FREQ=MONTHLY;BYDAY=-1MO;BYHOUR=19;BYMINUTE=30.",
+    )
+    duration: Duration = Field(description="How long a run lasts, e.g. 1h.")
+
+    @field_validator("start")
+    @classmethod
+    def _naive(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            raise ValueError(
+                "write the start without a UTC offset: it is read in the chat's time zone"
+            )
+        return value
+
+    @field_validator("rrule")
+    @classmethod
+    def _valid_rrule(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from bot.core.recurrence import RecurrenceError, check_rrule
+
+        try:
+            return check_rrule(value)
+        except RecurrenceError as exc:
+            raise ValueError(str(exc)) from exc
+
+    @model_validator(mode="after")
+    def _start_or_rrule(self) -> Schedule:
+        if self.start is None and self.rrule is None:
+            raise ValueError("give a start (one-off) or an rrule (recurring), or both")
+        if self.duration <= timedelta(0):
+            raise ValueError("duration must be longer than zero")
+        return self
+
+
+class Nudges(_Strict):
+    enabled: bool = True
+    after: Duration = Field(default=timedelta(minutes=15), description="Silence before a nudge.")
+    max_per_person: int = Field(default=1, ge=0, le=10)
+    via: Literal["dm", "mention"] = "dm"
+    text: str = Field(
+        default="Hi {name}! We miss your voice: {question_id} is open now: {question}",
+        description="Template; {name}, {question_id}, {question}, {title}, {tag} are filled in.",
+    )
+
+
+class Summary(_Strict):
+    enabled: bool = True
+    highlights: int = Field(default=3, ge=0, le=20, description="Best answers shown per question.")
+    post_to: Literal["channel", "thread", "none"] = Field(
+        default="channel", description="Where the recap goes: the chat's channel or its thread."
+    )
+    channel: str | None = Field(default=None, description="Another channel for the recap.")
+    late_window: Duration = Field(
+        default=timedelta(minutes=30), description="Late answers still update the recap."
+    )
+
+
+ChatId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$", max_length=64)]
+
+
+class Chat(_Strict):
+    id: ChatId
+    title: str = Field(min_length=1)
+    tag: str = Field(default="", description="The chat's hashtag, e.g. #chat2lrn.")
+    platform: Literal["console", "slack", "discord"] = "console"
+    channel: str = Field(min_length=1, description="Channel name or id where the chat runs.")
+    threads: Literal["none", "per-question", "per-chat"] = "none"
+    hosts: list[str] = Field(min_length=1, description="User names or ids who may run commands.")
+    cohosts: list[str] = Field(default_factory=list)
+    timezone: TimeZoneName | None = None
+    schedule: Schedule
+    announce: list[Duration] = Field(
+        default_factory=list, description="Offsets before the start to post an announcement."
+    )
+    intro: str = ""
+    outro: str = ""
+    questions: list[Question] = Field(min_length=1)
+    nudges: Nudges = Field(default_factory=Nudges)
+    summary: Summary = Field(default_factory=Summary)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone or "UTC")
+
+    @cached_property
+    def question_ids(self) -> frozenset[str]:
+        return frozenset(q.id for q in self.questions)
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    def is_host(self, *names: str | None) -> bool:
+        """Hosts are listed by name or id; either may match, case-insensitively."""
+        allowed = {h.lower().lstrip("@") for h in (*self.hosts, *self.cohosts)}
+        return any(n is not None and n.lower().lstrip("@") in allowed for n in names)
+
+
+class Plan(_Strict):
+    timezone: TimeZoneName = "UTC"
+    chats: list[Chat] = Field(default_factory=list)
+
+    def chat(self, chat_id: str) -> Chat:
+        for chat in self.chats:
+            if chat.id == chat_id:
+                return chat
+        known = ", ".join(c.id for c in self.chats) or "none"
+        raise KeyError(f"no chat {chat_id!r} in the plan (chats: {known})")
+
+
+class _Head(_Strict):
+    """The top level alone: each chat is validated on its own so all errors are reported."""
+
+    timezone: TimeZoneName = "UTC"
+    chats: list[Any] = Field(default_factory=list)
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read and validate a plan file; raises PlanError listing every problem."""
+    doc, name = read_positioned(path)
+    return _PlanValidator(doc, name, Plan).run()
+
+
+def parse_plan(text: str, filename: str = "<plan>") -> Plan:
+    return _PlanValidator(parse_positioned(text, filename), filename, Plan).run()
+
+
+class _PlanValidator(PositionedValidator):
+    def run(self) -> Plan:
+        for dup in self.doc.duplicate_keys:
+            self.add(dup, f"key {dup[-1]!r} appears twice", key=True)
+        data = self.doc.data if self.doc.data is not None else {}
+        if not isinstance(data, dict):
+            self.add((), "the plan must be a mapping with a 'chats' list")
+            self.raise_if_any()
+        head = self.validate(_Head, data, ())
+        timezone = head.timezone if head else "UTC"
+        raw_chats = data.get("chats") or []
+        chats: list[Chat] = []
+        for index, raw in enumerate(raw_chats if isinstance(raw_chats, list) else []):
+            chat = self.validate(Chat, raw, ("chats", index))
+            if chat is not None:
+                chat = chat.model_copy(update={"timezone": chat.timezone or timezone})
+                self._check_chat(chat, index)
+                chats.append(chat)
+        self.check_unique([c.id for c in chats], lambda i: ("chats", i, "id"), "chat id")
+        self.raise_if_any()
+        return Plan(timezone=timezone, chats=chats)
+
+    def _check_chat(self, chat: Chat, index: int) -> None:
+        base: FieldPath = ("chats", index)
+        self.check_unique(
+            [q.id for q in chat.questions], lambda i: (*base, "questions", i, "id"), "question id"
+        )
+        duration = chat.schedule.duration
+        previous = timedelta(-1)
+        for i, question in enumerate(chat.questions):
+            where = (*base, "questions", i, "at")
+            if question.at >= duration:
+                self.add(
+                    where,
+                    f"{format_duration(question.at)} is past the chat's end "
+                    f"(duration {format_duration(duration)})",
+                )
+            elif question.at < previous:
+                self.add(where, "questions must be listed in the order they are posted")
+            previous = question.at
+        for i, offset in enumerate(chat.announce):
+            if offset <= timedelta(0):
+                self.add((*base, "announce", i), "an announcement offset must be before the start")
+
+
+def plan_json_schema() -> dict[str, Any]:
+    """The schema editors use to complete and check chats.yaml (config/chats.schema.json)."""
+    schema = Plan.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "chathost chat plan (chats.yaml)"
+    return schema

@@ -1,0 +1,83 @@
+"""When a chat's runs start: one-off or RFC 5545 RRULE, in the chat's own time zone.
+
+Recurrence is computed in local wall time (so "19:30 every last Monday" stays 19:30 across
+daylight-saving changes) and only then turned into UTC. A wall time that does not exist (the
+spring-forward gap) moves forward by the gap; an ambiguous one (the autumn repeat) takes its
+first occurrence, as calendar programs do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from itertools import takewhile
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrule, rrulestr
+
+from bot.core.plan import Chat, Schedule
+
+_ANCHOR = datetime(2000, 1, 1)
+
+
+class RecurrenceError(ValueError):
+    """An RRULE that cannot be read; the message says which part."""
+
+
+def check_rrule(text: str) -> str:
+    """Validate and normalise an RRULE (an optional ``RRULE:`` prefix is accepted)."""
+    body = text.strip()
+    if body.upper().startswith("RRULE:"):
+        body = body[6:]
+    if "DTSTART" in body.upper():
+        raise RecurrenceError("put the first occurrence in schedule.start, not DTSTART")
+    try:
+        rule = rrulestr(body, dtstart=_ANCHOR)
+    except (ValueError, TypeError) as exc:
+        raise RecurrenceError(f"{text!r} is not a valid RRULE: {exc}") from exc
+    if not isinstance(rule, rrule):
+        raise RecurrenceError(f"{text!r} must be a single RRULE")
+    return body
+
+
+def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
+    """Attach the zone to a wall time and convert, resolving gaps and folds predictably."""
+    aware = local.replace(tzinfo=zone, fold=0)
+    instant = aware.astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != local:
+        # In a spring-forward gap: fold=0 would use the pre-gap offset and land an hour early
+        # on the far side; fold=1 uses the post-gap offset, i.e. the wall time moves forward.
+        instant = local.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    return instant
+
+
+def _local_starts(schedule: Schedule, after_local: datetime) -> Iterator[datetime]:
+    if schedule.rrule is None:
+        if schedule.start is not None and schedule.start >= after_local:
+            yield schedule.start
+        return
+    dtstart = schedule.start or _ANCHOR
+    rule = rrulestr(schedule.rrule, dtstart=dtstart)
+    assert isinstance(rule, rrule)
+    yield from rule.xafter(after_local, inc=True)
+
+
+def iter_starts(chat: Chat, after: datetime) -> Iterator[datetime]:
+    """UTC start times at or after ``after`` (aware), in order, lazily."""
+    zone = chat.zone
+    # Start a day early in local time: a gap or fold may move a start across ``after``.
+    local_after = after.astimezone(zone).replace(tzinfo=None) - timedelta(days=1)
+    for local in _local_starts(chat.schedule, local_after):
+        instant = to_utc(local, zone)
+        if instant >= after:
+            yield instant
+
+
+def occurrences(chat: Chat, after: datetime, before: datetime) -> list[datetime]:
+    """UTC start times in ``[after, before)``."""
+    return list(takewhile(lambda start: start < before, iter_starts(chat, after)))
+
+
+def next_start(chat: Chat, after: datetime) -> datetime | None:
+    """The first start at or after ``after``, or None when the schedule has ended."""
+    return next(iter_starts(chat, after), None)

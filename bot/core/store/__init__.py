@@ -1,0 +1,29 @@
+"""Storage: SQLModel tables and the functions that read and write them.
+
+The database is the source of truth for every run; the scheduler only wakes the engine.
+"""
+
+from bot.core.store.database import PostClaim, Store, StoreError, open_store
+from bot.core.store.tables import (
+    MessageRow,
+    NudgeRow,
+    ParticipantRow,
+    PostRow,
+    ReactionRow,
+    RunRow,
+    UserPrefRow,
+)
+
+__all__ = [
+    "MessageRow",
+    "NudgeRow",
+    "ParticipantRow",
+    "PostClaim",
+    "PostRow",
+    "ReactionRow",
+    "RunRow",
+    "Store",
+    "StoreError",
+    "UserPrefRow",
+    "open_store",
+]

@@ -1,0 +1,457 @@
+"""The Store: every read and write of chathost's state, for SQLite and PostgreSQL alike.
+
+Writes that may be repeated (duplicate deliveries, retried steps, a second process) are
+inserts guarded by unique constraints or compare-and-set updates, so repeating them is a no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import case, delete, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.core.plan import Chat
+from bot.core.ports import PostedRef
+from bot.core.store.tables import (
+    ChatRow,
+    MessageRow,
+    NudgeRow,
+    ParticipantRow,
+    PostRow,
+    ReactionRow,
+    RunRow,
+    UserPrefRow,
+)
+
+
+@dataclass(frozen=True)
+class PostClaim:
+    """A step to claim: ``key`` is unique per run (``question:Q2``, ``intro``, ``recap``)."""
+
+    key: str
+    kind: str
+    at: datetime
+    question_id: str | None = None
+    skipped: bool = False
+
+
+OPEN_STATES = ("scheduled", "announced", "running", "paused", "ended")
+
+
+class StoreError(Exception):
+    """A database problem, with the operation that hit it."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the archive read while the bot writes; NORMAL sync is durable in WAL mode
+    # against process crashes (only an OS crash can lose the last transactions).
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_engine_for(url: str) -> AsyncEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(url, pool_pre_ping=True)
+
+
+async def open_store(url: str, *, create: bool = True) -> Store:
+    store = Store(create_engine_for(url))
+    if create:
+        await store.create_all()
+    return store
+
+
+class Store:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+    async def create_all(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(SQLModel.metadata.create_all)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session, session.begin():
+            yield session
+
+    def _insert(self, table: Any) -> Any:
+        dialect = postgresql if self.dialect == "postgresql" else sqlite
+        return dialect.insert(table)
+
+    # chats and runs
+
+    async def upsert_chat(self, chat: Chat) -> None:
+        values = {
+            "id": chat.id,
+            "title": chat.title,
+            "tag": chat.tag,
+            "platform": chat.platform,
+            "channel": chat.channel,
+            "plan_json": chat.model_dump_json(),
+        }
+        stmt = self._insert(ChatRow).values(**values)
+        stmt = stmt.on_conflict_do_update(index_elements=["id"], set_=values)
+        async with self.session() as s:
+            await s.execute(stmt)
+
+    async def ensure_run(self, chat: Chat, scheduled_start: datetime, end_at: datetime) -> RunRow:
+        """The run of ``chat`` starting at ``scheduled_start``, created once."""
+        values = {
+            "chat_id": chat.id,
+            "platform": chat.platform,
+            "channel": chat.channel,
+            "scheduled_start": scheduled_start,
+            "end_at": end_at,
+            "plan_json": chat.model_dump_json(),
+        }
+        async with self.session() as s:
+            await s.execute(self._insert(RunRow).values(**values).on_conflict_do_nothing())
+            found = await s.execute(
+                select(RunRow).where(
+                    RunRow.chat_id == chat.id, RunRow.scheduled_start == scheduled_start
+                )
+            )
+            return found.scalar_one()
+
+    async def get_run(self, run_id: int) -> RunRow | None:
+        async with self.session() as s:
+            return await s.get(RunRow, run_id)
+
+    async def open_runs(self) -> list[RunRow]:
+        return await self._runs(RunRow.state.in_(OPEN_STATES))
+
+    async def runs_for_chat(self, chat_id: str) -> list[RunRow]:
+        return await self._runs(RunRow.chat_id == chat_id)
+
+    async def all_runs(self) -> list[RunRow]:
+        return await self._runs()
+
+    async def _runs(self, *where: Any) -> list[RunRow]:
+        async with self.session() as s:
+            found = await s.execute(select(RunRow).where(*where).order_by(RunRow.scheduled_start))
+            return list(found.scalars())
+
+    async def live_runs(self, ended_since: datetime) -> list[RunRow]:
+        """Runs that can still take messages: open ones, and those ended after ``ended_since``."""
+        return await self._runs(
+            RunRow.state.in_(OPEN_STATES)
+            | ((RunRow.state == "summarised") & (RunRow.ended_at >= ended_since))
+        )
+
+    async def transition(
+        self, run: RunRow, changes: dict[str, Any], claim: PostClaim | None = None
+    ) -> tuple[RunRow | None, PostRow | None]:
+        """Change a run and claim the post it causes in one transaction, or do neither.
+
+        The compare-and-set on ``version`` means that of two processes (or two coroutines)
+        acting on the same stale view, exactly one wins; the loser re-reads and re-decides.
+        """
+        stmt = (
+            update(RunRow)
+            .where(RunRow.id == run.id, RunRow.version == run.version)
+            .values(**changes, version=run.version + 1)
+        )
+        async with self.session() as s:
+            if (await s.execute(stmt)).rowcount != 1:
+                return None, None
+            post = await self._claim(s, run.id, claim) if claim else None
+        return run.model_copy(update={**changes, "version": run.version + 1}), post
+
+    async def update_run(self, run: RunRow, **changes: Any) -> RunRow | None:
+        """Compare-and-set: applies only if nobody changed the run since ``run`` was read."""
+        stmt = (
+            update(RunRow)
+            .where(RunRow.id == run.id, RunRow.version == run.version)
+            .values(**changes, version=run.version + 1)
+        )
+        async with self.session() as s:
+            result = await s.execute(stmt)
+        if result.rowcount != 1:
+            return None
+        return run.model_copy(update={**changes, "version": run.version + 1})
+
+    # posts
+
+    async def claim_post(self, run_id: int, claim: PostClaim) -> PostRow | None:
+        """Claim a step; None when it was claimed before (by us or another process)."""
+        async with self.session() as s:
+            return await self._claim(s, run_id, claim)
+
+    async def _claim(self, s: AsyncSession, run_id: int, claim: PostClaim) -> PostRow | None:
+        stmt = (
+            self._insert(PostRow)
+            .values(
+                run_id=run_id,
+                key=claim.key,
+                kind=claim.kind,
+                question_id=claim.question_id,
+                claimed_at=claim.at,
+                skipped=claim.skipped,
+            )
+            .on_conflict_do_nothing()
+            .returning(PostRow.id)
+        )
+        new_id = (await s.execute(stmt)).scalar_one_or_none()
+        return None if new_id is None else await s.get(PostRow, new_id)
+
+    async def pending_posts(self) -> list[PostRow]:
+        """Claimed steps not yet delivered: a crash or a platform error came in between."""
+        stmt = select(PostRow).where(
+            PostRow.posted_at.is_(None), PostRow.skipped.is_(False), PostRow.gave_up.is_(False)
+        )
+        async with self.session() as s:
+            return list((await s.execute(stmt.order_by(PostRow.id))).scalars())
+
+    async def mark_posted(self, post_id: int, ref: PostedRef, now: datetime) -> None:
+        stmt = (
+            update(PostRow)
+            .where(PostRow.id == post_id)
+            .values(
+                posted_at=now,
+                channel_id=ref.channel_id,
+                message_id=ref.message_id,
+                thread_id=ref.thread_id,
+                error=None,
+            )
+        )
+        async with self.session() as s:
+            await s.execute(stmt)
+
+    async def mark_post_failed(self, post: PostRow, error: str, *, give_up: bool) -> None:
+        stmt = (
+            update(PostRow)
+            .where(PostRow.id == post.id)
+            .values(error=error, attempts=PostRow.attempts + 1, gave_up=give_up)
+        )
+        async with self.session() as s:
+            await s.execute(stmt)
+
+    async def posts(self, run_id: int) -> list[PostRow]:
+        async with self.session() as s:
+            found = await s.execute(
+                select(PostRow).where(PostRow.run_id == run_id).order_by(PostRow.id)
+            )
+            return list(found.scalars())
+
+    async def question_for_thread(self, run_id: int, thread_id: str) -> str | None:
+        # A reply under a question's own message counts too (Slack threads hang off any post).
+        stmt = select(PostRow.question_id).where(
+            PostRow.run_id == run_id,
+            (PostRow.thread_id == thread_id) | (PostRow.message_id == thread_id),
+            PostRow.kind == "question",
+        )
+        async with self.session() as s:
+            return (await s.execute(stmt.limit(1))).scalar_one_or_none()
+
+    # messages
+
+    async def add_message(self, row: MessageRow, *, is_host: bool) -> MessageRow | None:
+        """Store a message and count its author in one transaction; None if a duplicate."""
+        values = row.model_dump(exclude={"id"})
+        insert_message = (
+            self._insert(MessageRow)
+            .values(**values)
+            .on_conflict_do_nothing()
+            .returning(MessageRow.id)
+        )
+        async with self.session() as s:
+            new_id = (await s.execute(insert_message)).scalar_one_or_none()
+            if new_id is None:
+                return None
+            await s.execute(self._participant_upsert(row, is_host))
+        return row.model_copy(update={"id": new_id})
+
+    def _participant_upsert(self, row: MessageRow, is_host: bool) -> Any:
+        stmt = self._insert(ParticipantRow).values(
+            run_id=row.run_id,
+            user_id=row.user_id,
+            user_name=row.user_name,
+            is_host=is_host,
+            first_at=row.created_at,
+            last_at=row.created_at,
+            messages=1,
+        )
+        later = case(
+            (stmt.excluded.last_at > ParticipantRow.last_at, stmt.excluded.last_at),
+            else_=ParticipantRow.last_at,
+        )
+        return stmt.on_conflict_do_update(
+            index_elements=["run_id", "user_id"],
+            set_={"messages": ParticipantRow.messages + 1, "last_at": later},
+        )
+
+    async def find_message(
+        self, platform: str, channel_id: str, message_id: str
+    ) -> MessageRow | None:
+        stmt = select(MessageRow).where(
+            MessageRow.platform == platform,
+            MessageRow.channel_id == channel_id,
+            MessageRow.platform_message_id == message_id,
+        )
+        async with self.session() as s:
+            return (await s.execute(stmt)).scalar_one_or_none()
+
+    async def update_message(self, message_id: int, **changes: Any) -> None:
+        async with self.session() as s:
+            await s.execute(update(MessageRow).where(MessageRow.id == message_id).values(**changes))
+
+    async def run_messages(self, run_id: int, *, include_deleted: bool = False) -> list[MessageRow]:
+        stmt = select(MessageRow).where(MessageRow.run_id == run_id)
+        if not include_deleted:
+            stmt = stmt.where(MessageRow.deleted_at.is_(None))
+        async with self.session() as s:
+            found = await s.execute(stmt.order_by(MessageRow.created_at, MessageRow.id))
+            return list(found.scalars())
+
+    # reactions
+
+    async def add_reaction(
+        self, message_id: int, user_id: str, user_name: str, emoji: str, now: datetime
+    ) -> bool:
+        stmt = (
+            self._insert(ReactionRow)
+            .values(
+                message_id=message_id,
+                user_id=user_id,
+                user_name=user_name,
+                emoji=emoji,
+                created_at=now,
+            )
+            .on_conflict_do_nothing()
+        )
+        async with self.session() as s:
+            return (await s.execute(stmt)).rowcount == 1
+
+    async def remove_reaction(self, message_id: int, user_id: str, emoji: str) -> bool:
+        stmt = delete(ReactionRow).where(
+            ReactionRow.message_id == message_id,
+            ReactionRow.user_id == user_id,
+            ReactionRow.emoji == emoji,
+        )
+        async with self.session() as s:
+            return (await s.execute(stmt)).rowcount == 1
+
+    async def reactions_for_run(self, run_id: int) -> list[ReactionRow]:
+        stmt = (
+            select(ReactionRow)
+            .join(MessageRow, MessageRow.id == ReactionRow.message_id)
+            .where(MessageRow.run_id == run_id)
+            .order_by(ReactionRow.id)
+        )
+        async with self.session() as s:
+            return list((await s.execute(stmt)).scalars())
+
+    # participants and nudges
+
+    async def participants(self, run_id: int) -> list[ParticipantRow]:
+        stmt = select(ParticipantRow).where(ParticipantRow.run_id == run_id)
+        async with self.session() as s:
+            return list((await s.execute(stmt.order_by(ParticipantRow.first_at))).scalars())
+
+    async def nudges(self, run_id: int) -> list[NudgeRow]:
+        stmt = select(NudgeRow).where(NudgeRow.run_id == run_id).order_by(NudgeRow.id)
+        async with self.session() as s:
+            return list((await s.execute(stmt)).scalars())
+
+    async def claim_nudge(
+        self, run_id: int, user_id: str, seq: int, question_id: str | None, via: str, now: datetime
+    ) -> bool:
+        stmt = (
+            self._insert(NudgeRow)
+            .values(
+                run_id=run_id,
+                user_id=user_id,
+                seq=seq,
+                question_id=question_id,
+                via=via,
+                sent_at=now,
+            )
+            .on_conflict_do_nothing()
+        )
+        async with self.session() as s:
+            return (await s.execute(stmt)).rowcount == 1
+
+    async def quiet_users(self, platform: str) -> set[str]:
+        stmt = select(UserPrefRow.user_id).where(
+            UserPrefRow.platform == platform, UserPrefRow.quiet.is_(True)
+        )
+        async with self.session() as s:
+            return set((await s.execute(stmt)).scalars())
+
+    async def set_quiet(self, platform: str, user_id: str, quiet: bool, now: datetime) -> None:
+        values = {"platform": platform, "user_id": user_id, "quiet": quiet, "updated_at": now}
+        stmt = self._insert(UserPrefRow).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["platform", "user_id"], set_={"quiet": quiet, "updated_at": now}
+        )
+        async with self.session() as s:
+            await s.execute(stmt)
+
+    async def forget_user(self, platform: str, user_id: str) -> int:
+        """Delete a person's messages, reactions, nudges and participation; returns messages."""
+        own = select(MessageRow.id).where(
+            MessageRow.platform == platform, MessageRow.user_id == user_id
+        )
+        runs = select(RunRow.id).where(RunRow.platform == platform)
+        async with self.session() as s:
+            await s.execute(delete(ReactionRow).where(ReactionRow.message_id.in_(own)))
+            await s.execute(
+                delete(ReactionRow).where(
+                    ReactionRow.user_id == user_id,
+                    ReactionRow.message_id.in_(
+                        select(MessageRow.id).where(MessageRow.platform == platform)
+                    ),
+                )
+            )
+            removed = await s.execute(
+                delete(MessageRow).where(
+                    MessageRow.platform == platform, MessageRow.user_id == user_id
+                )
+            )
+            await s.execute(
+                delete(NudgeRow).where(NudgeRow.user_id == user_id, NudgeRow.run_id.in_(runs))
+            )
+            await s.execute(
+                delete(ParticipantRow).where(
+                    ParticipantRow.user_id == user_id, ParticipantRow.run_id.in_(runs)
+                )
+            )
+            return removed.rowcount
+
+    async def chats(self) -> list[ChatRow]:
+        async with self.session() as s:
+            return list((await s.execute(select(ChatRow).order_by(ChatRow.id))).scalars())
+
+    async def count_messages(self, run_id: int) -> int:
+        stmt = (
+            select(func.count())
+            .select_from(MessageRow)
+            .where(MessageRow.run_id == run_id, MessageRow.deleted_at.is_(None))
+        )
+        async with self.session() as s:
+            return int((await s.execute(stmt)).scalar_one())

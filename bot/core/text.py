@@ -1,0 +1,57 @@
+"""Words in chat messages: tokens for themes, links people shared. Patterns compiled once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+URL = re.compile(r"https?://[^\s<>|\"')\]]+")
+_SLACK_LINK = re.compile(r"<(https?://[^|>]+)(?:\|[^>]*)?>")
+_MENTION = re.compile(r"<@[^>]+>|@\w[\w.\-]*")
+_LABEL = re.compile(r"\b[aq]\d{1,3}\b")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]", re.UNICODE)
+
+STOP_WORDS = frozenset(
+    """
+    a about above after again against all also am an and any are aren't as at be because been
+    before being below between both but by can can't cannot could couldn't did didn't do does
+    doesn't doing don't down during each even ever every few for from further get gets getting
+    got had hadn't has hasn't have haven't having he he'd he'll he's her here here's hers
+    herself him himself his how how's however i i'd i'll i'm i've if in into is isn't it it's
+    its itself just let's like lot lots made make makes making many may me might more most much
+    must mustn't my myself need needs never no nor not now of off often on once one only or
+    other ought our ours ourselves out over own really same say says she she'd she'll she's
+    should shouldn't so some something still such sure than that that's the their theirs them
+    themselves then there there's these they they'd they'll they're they've thing things think
+    this those though through thru to too under until up upon us use used using very via want
+    was wasn't way we we'd we'll we're we've well were weren't what what's when when's where
+    where's which while who who's whom why why's will with won't would wouldn't yeah yes yet
+    you you'd you'll you're you've your yours yourself yourselves great good agree totally
+    definitely maybe kind sort bit quite actually always anything everything nothing people
+    time first last next going know see look thanks thank lol haha hi hello hey ok okay
+    """.split()  # noqa: SIM905 - a word list reads better as text
+)
+
+
+def links(text: str) -> list[str]:
+    """URLs in a message, including Slack's ``<url|label>`` form, without trailing dots."""
+    found = [m.group(1) for m in _SLACK_LINK.finditer(text)]
+    rest = _SLACK_LINK.sub(" ", text)
+    found += [m.group(0).rstrip(".,;:!?") for m in URL.finditer(rest)]
+    return found
+
+
+def words(text: str, *, exclude: Iterable[str] = ()) -> list[str]:
+    """Lower-case content words: no links, mentions, labels, numbers or stop words."""
+    cleaned = URL.sub(" ", _SLACK_LINK.sub(" ", text))
+    cleaned = _MENTION.sub(" ", cleaned).lower().replace("’", "'")
+    cleaned = _LABEL.sub(" ", cleaned)
+    skip = STOP_WORDS | {e.lower().lstrip("#") for e in exclude}
+    out = []
+    for word in _WORD.findall(cleaned):
+        word = word.strip("'-")
+        if word.endswith("'s"):
+            word = word[:-2]
+        if len(word) >= 3 and word not in skip:
+            out.append(word)
+    return out

@@ -1,0 +1,90 @@
+"""run.json: the stored run as data. The rehearsal writes it; ``chathost export`` too."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from bot.core.plan import Chat
+from bot.core.recap import MessageView, Recap, RunView
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _offset(view: RunView, when: datetime) -> str:
+    start = view.started_at or view.scheduled_start
+    seconds = int((when - start).total_seconds())
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{sign}{hours}:{minutes:02d}:{secs:02d}" if hours else f"{sign}{minutes:02d}:{secs:02d}"
+
+
+def _message(view: RunView, message: MessageView) -> dict[str, Any]:
+    return {
+        "id": message.message_id,
+        "user": message.user_name,
+        "user_id": message.user_id,
+        "text": message.text,
+        "at": _offset(view, message.created_at),
+        "time": _time(message.created_at),
+        "question": message.question_id,
+        "kind": message.kind,
+        "reason": message.reason,
+        "thread": message.thread_id,
+        "reply_to": message.reply_to,
+        "edited": message.edited,
+        "reactions": {emoji: list(users) for emoji, users in message.reactions.items()},
+    }
+
+
+def run_document(chat: Chat, view: RunView, recap: Recap) -> dict[str, Any]:
+    """The JSON document of one run; the schema is documented in the README."""
+    stats = asdict(recap.stats)
+    by_id = {q.id: q for q in recap.questions}
+    return {
+        "chat": {
+            "id": chat.id,
+            "title": chat.title,
+            "tag": chat.tag,
+            "platform": chat.platform,
+            "channel": chat.channel,
+            "hosts": list(chat.hosts),
+        },
+        "run": {
+            "id": view.run_id,
+            "state": view.state,
+            "scheduled_start": _time(view.scheduled_start),
+            "started_at": _time(view.started_at),
+            "ended_at": _time(view.ended_at),
+        },
+        "stats": stats,
+        "questions": [
+            {
+                "id": q.id,
+                "text": q.text,
+                "posted_at": _time(q.posted_at),
+                "skipped": q.skipped,
+                "replies": [_message(view, m) for m in by_id[q.id].answers],
+                "highlights": [m.message_id for m in by_id[q.id].highlights],
+                "host_messages": [_message(view, m) for m in by_id[q.id].host_messages],
+            }
+            for q in view.questions
+        ],
+        "unattributed": [_message(view, m) for m in recap.unattributed],
+        "participants": [
+            {
+                "user": p.name,
+                "user_id": p.user_id,
+                "messages": p.messages,
+                "answers": p.answers,
+                "first_time": p.first_time,
+            }
+            for p in recap.participants
+        ],
+        "themes": list(recap.themes),
+        "links": [asdict(link) for link in recap.links],
+    }

@@ -1,0 +1,41 @@
+"""Settings from the environment (and an optional .env file). Secrets never leave here in logs.
+
+Kept inside the package (not a top-level ``config`` module) so it installs with it; the
+``config/`` folder holds the files people edit or paste: the plan schema and app manifests.
+"""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///chathost.db"
+
+TOKENS_BY_PLATFORM = {
+    "slack": ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"),
+    "discord": ("DISCORD_TOKEN",),
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    database_url: str = DEFAULT_DATABASE_URL
+    chats_file: str = "chats.yaml"
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str | None = None
+
+    discord_token: SecretStr | None = None
+    discord_api_url: str | None = None
+
+    def missing_tokens(self, platform: str, *, slack_mode: str = "socket") -> list[str]:
+        """Environment variables a platform needs that are unset, by name."""
+        names = list(TOKENS_BY_PLATFORM.get(platform, ()))
+        if platform == "slack" and slack_mode == "http":
+            names = ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]
+        return [n for n in names if not getattr(self, n.lower())]
