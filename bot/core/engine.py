@@ -130,7 +130,8 @@ class Engine:
         if new_run is None:
             return None  # somebody else moved the run first; the caller re-reads
         if post is not None:
-            await self._deliver(new_run, post)
+            if not post.skipped:
+                await self._deliver(new_run, post)
             return post
         return True
 

@@ -41,14 +41,13 @@ def check_rrule(text: str) -> str:
 
 
 def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
-    """Attach the zone to a wall time and convert, resolving gaps and folds predictably."""
-    aware = local.replace(tzinfo=zone, fold=0)
-    instant = aware.astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) != local:
-        # In a spring-forward gap: fold=0 would use the pre-gap offset and land an hour early
-        # on the far side; fold=1 uses the post-gap offset, i.e. the wall time moves forward.
-        instant = local.replace(tzinfo=zone, fold=1).astimezone(UTC)
-    return instant
+    """Attach the zone to a wall time and convert.
+
+    ``fold=0`` is what we want on both odd nights (PEP 495): in the autumn repeat it picks the
+    first of the two instants; in the spring gap it applies the offset from before the change,
+    which lands the start after the gap, moved forward by the gap's length.
+    """
+    return local.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
 def _local_starts(schedule: Schedule, after_local: datetime) -> Iterator[datetime]:

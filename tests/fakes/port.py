@@ -1,0 +1,71 @@
+"""A Port that remembers what the engine sent, and can be told to fail, for core tests."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from bot.core.events import User
+from bot.core.ports import Outgoing, PortError, PostedRef
+
+
+@dataclass(frozen=True)
+class Sent:
+    where: str
+    message: Outgoing
+    thread_id: str | None = None
+    start_thread: str | None = None
+    ref: PostedRef | None = None
+
+
+class FakePort:
+    def __init__(self) -> None:
+        self.sent: list[Sent] = []
+        self.updates: list[tuple[PostedRef, Outgoing]] = []
+        self.failures: list[PortError] = []
+        self._ids = itertools.count(100)
+
+    def fail_next(self, error: PortError, times: int = 1) -> None:
+        self.failures += [error] * times
+
+    def _maybe_fail(self) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+
+    async def post(
+        self,
+        channel: str,
+        message: Outgoing,
+        *,
+        thread_id: str | None = None,
+        start_thread: str | None = None,
+    ) -> PostedRef:
+        self._maybe_fail()
+        message_id = f"p{next(self._ids)}"
+        ref = PostedRef(channel, message_id, f"t{message_id}" if start_thread else None)
+        self.sent.append(Sent(channel, message, thread_id, start_thread, ref))
+        return ref
+
+    async def send_dm(self, user: User, message: Outgoing) -> PostedRef:
+        self._maybe_fail()
+        ref = PostedRef(f"@{user.id}", f"d{next(self._ids)}")
+        self.sent.append(Sent(f"@{user.id}", message, ref=ref))
+        return ref
+
+    async def update(self, ref: PostedRef, message: Outgoing) -> None:
+        self.updates.append((ref, message))
+
+    def kinds(self) -> list[str]:
+        return [s.message.kind for s in self.sent]
+
+    def questions(self) -> list[str]:
+        return [s.message.question_id or "" for s in self.sent if s.message.kind == "question"]
+
+    def dms_to(self, user_id: str) -> list[Sent]:
+        return [s for s in self.sent if s.where == f"@{user_id}"]
+
+    def ref_of(self, question_id: str) -> PostedRef:
+        for s in self.sent:
+            if s.message.question_id == question_id and s.ref is not None:
+                return s.ref
+        raise KeyError(question_id)
