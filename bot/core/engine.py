@@ -18,7 +18,7 @@ from bot.core.durations import format_duration
 from bot.core.events import User
 from bot.core.nudges import Activity, due_nudges, next_nudge_time
 from bot.core.plan import Chat, Plan
-from bot.core.ports import Outgoing, Port, PortError
+from bot.core.ports import Outgoing, Port, PortError, PostedRef
 from bot.core.recap import Recap, build_recap, recap_text
 from bot.core.recurrence import iter_starts
 from bot.core.snapshot import load_run_view
@@ -31,6 +31,8 @@ log = logging.getLogger("chathost.engine")
 RUN_LEAD = timedelta(minutes=30)
 # A post that fails is retried with growing pauses, then reported to the hosts.
 MAX_ATTEMPTS = 5
+# How long a fresh claim is its claimer's alone; then another process may deliver it.
+CLAIM_LEASE = timedelta(seconds=20)
 RETRY_BASE = timedelta(seconds=5)
 
 PortFor = Callable[[str], Port]
@@ -238,11 +240,32 @@ class Engine:
     # delivery
 
     async def _retry_pending(self, now: datetime) -> None:
-        for post in await self.store.pending_posts():
-            if now >= _retry_at(post):
-                run = await self.store.get_run(post.run_id)
-                if run is not None:
+        for pending in await self.store.pending_posts():
+            if now < _retry_at(pending):
+                continue
+            async with self.run_lock(pending.run_id):
+                # Re-read under the lock: a delivery in flight here may have finished meanwhile.
+                post = await self.store.get_post(pending.id or 0)
+                run = await self.store.get_run(pending.run_id)
+                if post is not None and run is not None and post.posted_at is None:
                     await self._deliver(run, post)
+
+    async def refresh_recap(self, run_id: int) -> bool:
+        """Re-render a posted recap after late answers, edits or reactions changed the run."""
+        post = next((p for p in await self.store.posts(run_id) if p.kind == "recap"), None)
+        run = await self.store.get_run(run_id)
+        if post is None or run is None or post.message_id is None or post.channel_id is None:
+            return False
+        chat = self.chat_of(run)
+        recap = await self.recap(run_id)
+        message = Outgoing("recap", recap_text(recap), chat.title, chat.tag, recap=recap)
+        ref = PostedRef(post.channel_id, post.message_id, post.thread_id)
+        try:
+            await self.port_for(chat.platform).update(ref, message)
+        except PortError as exc:
+            log.warning("could not update the recap of run %s: %s", run_id, exc)
+            return False
+        return True
 
     async def _deliver(self, run: RunRow, post: PostRow) -> None:
         chat = self.chat_of(run)
@@ -419,8 +442,13 @@ def _newer_announcement(run: RunRow, due: list[timedelta]) -> bool:
 
 
 def _retry_at(post: PostRow) -> datetime:
+    """When a claimed, undelivered post may be (re)delivered by whoever ticks.
+
+    A claim never attempted belongs to its claimer for CLAIM_LEASE (it may be delivering right
+    now, in this or another process); after that its claimer is presumed dead.
+    """
     if post.attempts == 0:
-        return post.claimed_at
+        return post.claimed_at + CLAIM_LEASE
     return post.claimed_at + RETRY_BASE * (2 ** (post.attempts - 1))
 
 

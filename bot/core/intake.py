@@ -33,10 +33,11 @@ class Intake:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def handle(self, event: PlatformEvent) -> bool:
-        """Apply one platform event; True when it changed what is stored."""
+    async def handle(self, event: PlatformEvent) -> int | None:
+        """Apply one platform event; the id of the run it changed, or None."""
         if isinstance(event, IncomingMessage):
-            return await self.on_message(event) is not None
+            stored = await self.on_message(event)
+            return stored.run_id if stored else None
         if isinstance(event, MessageEdited):
             return await self.on_edit(event)
         if isinstance(event, MessageDeleted):
@@ -103,10 +104,10 @@ class Intake:
             log.debug("duplicate delivery of message %s ignored", event.message_id)
         return stored
 
-    async def on_edit(self, event: MessageEdited) -> bool:
+    async def on_edit(self, event: MessageEdited) -> int | None:
         row = await self.store.find_message(event.platform, event.channel.id, event.message_id)
         if row is None or row.deleted_at is not None or row.text == event.text:
-            return False
+            return None
         run = await self.store.get_run(row.run_id)
         chat = Chat.model_validate_json(run.plan_json) if run else None
         question, reason = row.thread_question, "thread"
@@ -124,24 +125,26 @@ class Intake:
             edited_at=event.at,
             edit_count=row.edit_count + 1,
         )
-        return True
+        return row.run_id
 
-    async def on_delete(self, event: MessageDeleted) -> bool:
+    async def on_delete(self, event: MessageDeleted) -> int | None:
         row = await self.store.find_message(event.platform, event.channel.id, event.message_id)
         if row is None or row.deleted_at is not None:
-            return False
+            return None
         await self.store.update_message(row.id or 0, deleted_at=event.at)
-        return True
+        return row.run_id
 
-    async def on_reaction(self, event: ReactionChanged) -> bool:
+    async def on_reaction(self, event: ReactionChanged) -> int | None:
         row = await self.store.find_message(event.platform, event.channel.id, event.message_id)
         if row is None or row.id is None:
-            return False
+            return None
         if event.added:
-            return await self.store.add_reaction(
+            changed = await self.store.add_reaction(
                 row.id, event.user.id, event.user.label, event.emoji, event.at
             )
-        return await self.store.remove_reaction(row.id, event.user.id, event.emoji)
+        else:
+            changed = await self.store.remove_reaction(row.id, event.user.id, event.emoji)
+        return row.run_id if changed else None
 
 
 def _accepts(run: RunRow, chat: Chat, at: datetime) -> bool:

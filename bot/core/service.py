@@ -21,11 +21,19 @@ class ChatService:
         self._on_change = on_change or (lambda: None)
 
     async def on_event(self, event: PlatformEvent) -> bool:
-        """Record a platform event; True when it changed what is stored."""
-        changed = await self.intake.handle(event)
-        if changed:
-            self._on_change()
-        return changed
+        """Record a platform event; True when it changed what is stored.
+
+        A change to a run whose recap is already out (a late answer, an edit, a reaction)
+        updates the posted recap instead of being lost.
+        """
+        run_id = await self.intake.handle(event)
+        if run_id is None:
+            return False
+        run = await self.engine.store.get_run(run_id)
+        if run is not None and run.state == "summarised":
+            await self.engine.refresh_recap(run_id)
+        self._on_change()
+        return True
 
     async def on_command(self, command: Command) -> CommandReply:
         reply = await self.commands.handle(command)

@@ -333,3 +333,16 @@ async def test_forgetme_removes_a_persons_messages(h: Harness) -> None:
     recap = await h.recap()
     assert [m.user_name for m in recap.questions[0].answers] == ["bob"]
     assert recap.stats.reactions == 0
+
+
+async def test_late_answers_update_the_posted_recap(h: Harness) -> None:
+    await h.say("A1 on time", 6)
+    await h.run_until(at(61))
+    assert h.port.kinds()[-1] == "recap" and h.port.updates == []
+    assert await h.say("A2 sorry I'm late", 70, user="bob")  # within the 30-minute window
+    assert not await h.say("A2 far too late", 95, user="carol")
+    ref, updated = h.port.updates[-1]
+    assert ref == h.port.sent[-1].ref
+    assert updated.recap is not None
+    assert updated.recap.stats.answers_per_question == {"Q1": 1, "Q2": 1, "Q3": 0}
+    assert len(h.port.updates) == 1

@@ -223,6 +223,10 @@ class Store:
         new_id = (await s.execute(stmt)).scalar_one_or_none()
         return None if new_id is None else await s.get(PostRow, new_id)
 
+    async def get_post(self, post_id: int) -> PostRow | None:
+        async with self.session() as s:
+            return await s.get(PostRow, post_id)
+
     async def pending_posts(self) -> list[PostRow]:
         """Claimed steps not yet delivered: a crash or a platform error came in between."""
         stmt = select(PostRow).where(
