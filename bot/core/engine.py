@@ -17,7 +17,7 @@ from bot.core.clock import Clock
 from bot.core.durations import format_duration
 from bot.core.events import User
 from bot.core.nudges import Activity, due_nudges, next_nudge_time
-from bot.core.plan import Chat, Plan
+from bot.core.plan import Chat, Plan, chat_from_json
 from bot.core.ports import Outgoing, Port, PortError, PostedRef
 from bot.core.recap import Recap, build_recap, recap_text
 from bot.core.recurrence import iter_starts
@@ -69,7 +69,7 @@ class Engine:
     def chat_of(self, run: RunRow) -> Chat:
         """The plan as it stood when the run was created (edits to chats.yaml apply to later
         runs, so question numbers never shift under a running chat)."""
-        return Chat.model_validate_json(run.plan_json)
+        return chat_from_json(run.plan_json)
 
     async def tick(self) -> datetime | None:
         """Do whatever is due now; return when the engine next needs waking."""

@@ -19,7 +19,7 @@ from bot.core.events import (
     PlatformEvent,
     ReactionChanged,
 )
-from bot.core.plan import Chat
+from bot.core.plan import Chat, chat_from_json
 from bot.core.store import MessageRow, RunRow, Store
 
 log = logging.getLogger("chathost.intake")
@@ -50,7 +50,7 @@ class Intake:
         for run in await self.store.live_runs(at - MAX_LATE_WINDOW):
             if run.platform != platform or not channel.matches(run.channel):
                 continue
-            chat = Chat.model_validate_json(run.plan_json)
+            chat = chat_from_json(run.plan_json)
             if _accepts(run, chat, at):
                 candidates.append(run)
         # A live run wins over a pre-chat or late one in the same channel.
@@ -63,7 +63,7 @@ class Intake:
         run = await self.run_for(event.platform, event.channel, event.at)
         if run is None:
             return None
-        chat = Chat.model_validate_json(run.plan_json)
+        chat = chat_from_json(run.plan_json)
         thread_question = None
         if event.thread_id and event.thread_id != run.thread_id:
             thread_question = await self.store.question_for_thread(run.id or 0, event.thread_id)
@@ -109,7 +109,7 @@ class Intake:
         if row is None or row.deleted_at is not None or row.text == event.text:
             return None
         run = await self.store.get_run(row.run_id)
-        chat = Chat.model_validate_json(run.plan_json) if run else None
+        chat = chat_from_json(run.plan_json) if run else None
         question, reason = row.thread_question, "thread"
         if question is None:
             label = find_label(event.text, chat.question_ids) if chat else None

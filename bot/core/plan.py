@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -292,3 +292,9 @@ def plan_json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "chathost chat plan (chats.yaml)"
     return schema
+
+
+@lru_cache(maxsize=512)
+def chat_from_json(text: str) -> Chat:
+    """A run's stored plan snapshot, parsed once: the message path reads it for every message."""
+    return Chat.model_validate_json(text)

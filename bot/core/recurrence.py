@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from itertools import takewhile
 from zoneinfo import ZoneInfo
 
@@ -55,10 +56,16 @@ def _local_starts(schedule: Schedule, after_local: datetime) -> Iterator[datetim
         if schedule.start is not None and schedule.start >= after_local:
             yield schedule.start
         return
-    dtstart = schedule.start or _ANCHOR
-    rule = rrulestr(schedule.rrule, dtstart=dtstart)
+    yield from _rule(schedule.rrule, schedule.start or _ANCHOR).xafter(after_local, inc=True)
+
+
+@lru_cache(maxsize=256)
+def _rule(text: str, dtstart: datetime) -> rrule:
+    """Parsed once per (rule, start); dateutil's cache keeps the occurrences it generated, so
+    the engine's frequent look-ups do not replay the recurrence from its first start."""
+    rule = rrulestr(text, dtstart=dtstart, cache=True)
     assert isinstance(rule, rrule)
-    yield from rule.xafter(after_local, inc=True)
+    return rule
 
 
 def iter_starts(chat: Chat, after: datetime) -> Iterator[datetime]:

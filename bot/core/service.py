@@ -32,7 +32,8 @@ class ChatService:
         run = await self.engine.store.get_run(run_id)
         if run is not None and run.state == "summarised":
             await self.engine.refresh_recap(run_id)
-        self._on_change()
+        # No wake-up here: a message can only make a nudge fall due later, never earlier, so
+        # the engine's next wake time stays right and the message path stays cheap.
         return True
 
     async def on_command(self, command: Command) -> CommandReply:

@@ -88,10 +88,9 @@ class Rehearsal:
     async def run(self) -> RehearsalResult:
         await self.engine.start()
         pending = list(self.script)
+        wake = await self.engine.tick()
         spins = 0
         while True:
-            before = self.clock.now()
-            wake = await self.engine.tick()
             run = await self._run()
             if run is not None and run.state in ("summarised", "missed") and not pending:
                 break
@@ -99,12 +98,18 @@ class Rehearsal:
             target = min((t for t in (wake, next_event) if t is not None), default=None)
             if target is None:
                 break
-            if target > self.clock.now():
+            before = self.clock.now()
+            if target > before:
                 if target > self.start:
                     await sleep_until(self.clock, target, self.speed)
                 self.clock.set(target)
+            commanded = False
             while pending and self.start + pending[0].offset <= self.clock.now():
-                await self._play(pending.pop(0))
+                commanded |= await self._play(pending.pop(0))
+            # Messages never bring the next wake-up forward (see ChatService.on_event);
+            # commands and due wake-ups do.
+            if commanded or (wake is not None and wake <= self.clock.now()):
+                wake = await self.engine.tick()
             spins = spins + 1 if self.clock.now() == before else 0
             if spins > 1000:
                 raise RuntimeError(f"the engine keeps asking to wake at {before}; this is a bug")
@@ -114,10 +119,13 @@ class Rehearsal:
         runs = await self.store.runs_for_chat(self.chat.id)
         return runs[-1] if runs else None
 
-    async def _play(self, item: Scripted) -> None:
+    async def _play(self, item: Scripted) -> bool:
+        """Deliver one scripted item; True when it was a command."""
         reply = self.replies[item.index]
-        for event in self._events(item, reply):
+        events = self._events(item, reply)
+        for event in events:
             await self._deliver(event, reply)
+        return any(isinstance(e, Command) for e in events)
 
     def _events(self, item: Scripted, reply: Reply) -> list[PlatformEvent | Command]:
         now = self.clock.now()
