@@ -51,6 +51,8 @@ class Call:
     http_method: str = "POST"
     status: int = 200
     response: Json | None = None
+    # When the fake received it (time.monotonic()), so tests can check pacing between calls.
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def token(self) -> str | None:
@@ -176,10 +178,12 @@ class FakeSlack:
             "chat.getPermalink": self._chat_get_permalink,
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
+            "conversations.list": self._conversations_list,
             "conversations.members": self._conversations_members,
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
+            "users.list": self._users_list,
             "reactions.add": self._reactions_add,
             "reactions.remove": self._reactions_remove,
             "files.getUploadURLExternal": self._files_get_upload_url,
@@ -669,6 +673,21 @@ class FakeSlack:
             },
         }
 
+    def _conversations_list(self, args: Json) -> Json:
+        """Every configured channel on one page (no cursor needed for the fake's few)."""
+        channels = [
+            {
+                "id": cid,
+                "name": info.get("name", cid.lower()),
+                "is_channel": not info.get("is_private", False),
+                "is_private": info.get("is_private", False),
+                "is_archived": info.get("is_archived", False),
+                "is_member": self.bot_user_id in info.get("members", []),
+            }
+            for cid, info in self.channels.items()
+        ]
+        return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
+
     def _conversations_members(self, args: Json) -> Json:
         info = self.channels.get(str(args.get("channel", "")))
         if info is None:
@@ -725,6 +744,11 @@ class FakeSlack:
                 },
             },
         }
+
+    def _users_list(self, args: Json) -> Json:
+        """Every configured user on one page, shaped as users.info shapes one."""
+        members = [self._users_info({"user": uid})["user"] for uid in self.users]
+        return {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}
 
     def _reactions_add(self, args: Json) -> Json:
         message = self._find_message(str(args.get("channel", "")), str(args.get("timestamp", "")))

@@ -1,0 +1,53 @@
+"""Slack adapter: slack-bolt in, Web API out, Block Kit for questions and recaps.
+
+Modules, one job each: ``adapter`` (lifecycle), ``app`` (bolt listeners), ``inbound`` (events
+into the core), ``commands`` (slash commands), ``translate`` (payloads -> core events, pure),
+``blocks`` (messages -> Block Kit, pure), ``port`` (the core's Port), ``send_queue`` (per-channel
+pacing and 429s), ``directory`` (cached names and ids).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.adapters.slack.adapter import Mode, SlackAdapter
+from bot.adapters.slack.send_queue import SLACK_MESSAGE_INTERVAL, Sleep
+from bot.core.clock import Clock
+from bot.settings import Settings
+
+__all__ = ["SlackAdapter", "build_slack_adapter"]
+
+
+def build_slack_adapter(
+    settings: Settings,
+    clock: Clock,
+    *,
+    mode: str = "socket",
+    port: int = 3000,
+    host: str = "0.0.0.0",
+    send_interval: float = SLACK_MESSAGE_INTERVAL,
+    sleep: Sleep = asyncio.sleep,
+) -> SlackAdapter:
+    """The adapter ``chathost run`` starts, configured from SLACK_* settings."""
+    if mode not in ("socket", "http"):
+        raise ValueError(f"unknown Slack mode {mode!r} (use socket or http)")
+    if settings.slack_bot_token is None:
+        raise ValueError("Slack needs SLACK_BOT_TOKEN (an xoxb- token)")
+    chosen: Mode = "http" if mode == "http" else "socket"
+    return SlackAdapter(
+        clock,
+        bot_token=settings.slack_bot_token.get_secret_value(),
+        app_token=_secret(settings.slack_app_token),
+        signing_secret=_secret(settings.slack_signing_secret),
+        api_url=settings.slack_api_url,
+        mode=chosen,
+        host=host,
+        port=port,
+        send_interval=send_interval,
+        sleep=sleep,
+    )
+
+
+def _secret(value: object) -> str | None:
+    getter = getattr(value, "get_secret_value", None)
+    return getter() if getter is not None else None

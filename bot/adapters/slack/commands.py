@@ -1,0 +1,107 @@
+"""Slash commands: acknowledged at once (Slack allows 3 seconds), then run and answered.
+
+The answer goes through the command's ``response_url`` (ephemeral: only the caller sees it;
+``in_channel`` for the core's public replies). Should that fail, chat.postEphemeral says it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack.blocks import reply_text
+from bot.adapters.slack.directory import Directory
+from bot.adapters.slack.tasks import TaskSet
+from bot.adapters.slack.translate import PLATFORM, MalformedEvent, text_field
+from bot.core.clock import Clock
+from bot.core.commands import ALL_COMMANDS
+from bot.core.events import Command, CommandReply
+from bot.core.service import ChatService
+
+log = logging.getLogger("chathost.slack.commands")
+
+# What slash command payloads say instead of a name for private channels and DMs.
+PLACEHOLDER_CHANNEL_NAMES = frozenset({"", "privategroup", "directmessage"})
+COMMANDS = tuple(f"/{name}" for name in sorted(ALL_COMMANDS))
+
+Ack = Callable[..., Awaitable[Any]]
+Respond = Callable[..., Awaitable[Any]]
+
+
+class SlashCommands:
+    def __init__(
+        self, client: AsyncWebClient, directory: Directory, clock: Clock, tasks: TaskSet
+    ) -> None:
+        self.client = client
+        self.directory = directory
+        self.clock = clock
+        self.tasks = tasks
+        self.service: ChatService | None = None
+
+    async def on_command(self, ack: Ack, body: Mapping[str, Any], respond: Respond) -> None:
+        """The bolt listener: ack first, then do the work in the background."""
+        await ack()  # Slack shows an error if a command is not acknowledged within 3 seconds
+        name = str(body.get("command", "?"))
+        self.tasks.spawn(self.run(body, respond), name=f"slack-command {name}")
+
+    async def run(self, body: Mapping[str, Any], respond: Respond) -> CommandReply | None:
+        try:
+            command = await self.to_command(body)
+        except MalformedEvent as exc:
+            log.warning("slash command skipped: malformed (%s)", exc)
+            return None
+        assert self.service is not None, "the adapter binds the service on start"
+        try:
+            reply = await self.service.on_command(command)
+        except Exception:
+            log.exception("/%s by %s failed", command.name, command.user.name)
+            reply = CommandReply(False, f"Sorry, /{command.name} failed. Please try again.")
+        await self.answer(body, reply, respond)
+        return reply
+
+    async def to_command(self, body: Mapping[str, Any]) -> Command:
+        name = text_field(body, "command").lstrip("/")
+        user_id = text_field(body, "user_id")
+        channel_id = text_field(body, "channel_id")
+        handle = text_field(body, "user_name", required=False)
+        # Hosts may be listed by id, handle or display name: the directory's User has all.
+        user = await self.directory.user(user_id, handle)
+        channel_name = text_field(body, "channel_name", required=False)
+        if channel_name not in PLACEHOLDER_CHANNEL_NAMES:
+            # saves a conversations.info; names known from Slack's own answers win
+            self.directory.remember_channel(channel_id, channel_name, replace=False)
+        channel = await self.directory.channel(channel_id)
+        return Command(
+            platform=PLATFORM,
+            channel=channel,
+            user=user,
+            name=name,
+            at=self.clock.now(),
+            args=text_field(body, "text", required=False).strip(),
+        )
+
+    async def answer(self, body: Mapping[str, Any], reply: CommandReply, respond: Respond) -> None:
+        text = reply_text(reply)
+        response_type = "in_channel" if reply.public else "ephemeral"
+        try:
+            if not body.get("response_url"):
+                raise ValueError("no response_url")
+            result = await respond(text=text, response_type=response_type, replace_original=False)
+            status = getattr(result, "status_code", 200)
+            if status >= 300:
+                raise ValueError(f"response_url answered {status}")
+            return
+        except Exception as exc:  # expired URL, network, ...: say it another way
+            log.info("response_url failed (%s); answering with chat.postEphemeral", exc)
+        try:
+            if reply.public:
+                await self.client.chat_postMessage(channel=str(body["channel_id"]), text=text)
+            else:
+                await self.client.chat_postEphemeral(
+                    channel=str(body["channel_id"]), user=str(body["user_id"]), text=text
+                )
+        except Exception:
+            log.exception("could not answer %s", body.get("command"))

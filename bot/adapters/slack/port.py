@@ -1,0 +1,165 @@
+"""The core's Port on Slack: post, send_dm and update through the per-channel send queue.
+
+Failures become PortError; ``permanent`` marks the ones a retry cannot fix (a channel that
+does not exist, a bot that is not in it, a revoked token), so the engine tells the hosts
+instead of retrying.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiohttp import ClientError
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack.blocks import SlackMessage, render
+from bot.adapters.slack.directory import Directory
+from bot.adapters.slack.send_queue import SendQueue
+from bot.core.events import User
+from bot.core.ports import Outgoing, PortError, PostedRef
+
+log = logging.getLogger("chathost.slack.port")
+
+# Slack errors that repeat however often the call is retried.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "msg_too_long",
+        "no_text",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "invalid_arguments",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "missing_scope",
+        "restricted_action",
+        "user_not_found",
+        "user_not_visible",
+        "user_disabled",
+        "cannot_dm_bot",
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+        "ekm_access_denied",
+    }
+)
+
+
+@asynccontextmanager
+async def port_errors(what: str) -> AsyncIterator[None]:
+    """Turn Slack and network failures into the core's PortError."""
+    try:
+        yield
+    except SlackApiError as exc:
+        error = _slack_error(exc)
+        permanent = error in PERMANENT_ERRORS
+        raise PortError(f"{what}: {error}", kind=error, permanent=permanent) from exc
+    except (ClientError, TimeoutError) as exc:
+        raise PortError(f"{what}: {exc!r}", kind="network") from exc
+
+
+def _slack_error(exc: SlackApiError) -> str:
+    try:
+        return str(exc.response.get("error") or "unknown_error")
+    except Exception:  # not a JSON body (a proxy's error page)
+        return f"http_{getattr(exc.response, 'status_code', '?')}"
+
+
+class SlackPort:
+    def __init__(self, client: AsyncWebClient, queue: SendQueue, directory: Directory) -> None:
+        self.client = client
+        self.queue = queue
+        self.directory = directory
+
+    async def post(
+        self,
+        channel: str,
+        message: Outgoing,
+        *,
+        thread_id: str | None = None,
+        start_thread: str | None = None,
+    ) -> PostedRef:
+        async with port_errors(f"posting {message.kind} to {channel}"):
+            channel_id = await self.directory.channel_id(channel)
+        if channel_id is None:
+            raise PortError(
+                f"no channel {channel!r} that chathost can see (invite the app to it)",
+                kind="channel_not_found",
+                permanent=True,
+            )
+        threaded = thread_id is not None or start_thread is not None
+        parts = render(message, threaded=threaded, mention=True)
+        ts = await self._deliver(channel_id, parts, thread_id, message.kind)
+        return PostedRef(channel_id, ts, ts if start_thread else None)
+
+    async def send_dm(self, user: User, message: Outgoing) -> PostedRef:
+        async with port_errors(f"sending a {message.kind} DM to {user.label}"):
+            user_id = await self.directory.user_id(user.id) or await self.directory.user_id(
+                user.name
+            )
+            if user_id is None:
+                raise PortError(
+                    f"no Slack user {user.label!r}", kind="user_not_found", permanent=True
+                )
+            channel_id = await self.directory.dm_channel(user_id)
+        parts = render(message, mention=False)
+        ts = await self._deliver(channel_id, parts, None, message.kind)
+        return PostedRef(channel_id, ts)
+
+    async def update(self, ref: PostedRef, message: Outgoing) -> None:
+        """Replace a posted message; follow-up parts (recap details) are not touched."""
+        first = render(message, threaded=ref.thread_id is not None)[0]
+        async with port_errors(f"updating {ref.message_id} in {ref.channel_id}"):
+            await self.queue.send(
+                ref.channel_id,
+                lambda: self.client.chat_update(
+                    channel=ref.channel_id, ts=ref.message_id, **_content(first)
+                ),
+                what="chat.update",
+            )
+
+    async def _deliver(
+        self, channel_id: str, parts: list[SlackMessage], thread_id: str | None, kind: str
+    ) -> str:
+        """Post the parts in order; the first one's ts. Only the first may fail the post:
+        once it landed, a retry by the engine would post it twice."""
+        first_ts = await self._post_one(channel_id, parts[0], thread_id, kind)
+        for part in parts[1:]:
+            where = (thread_id or first_ts) if part.in_thread else thread_id
+            try:
+                await self._post_one(channel_id, part, where, kind)
+            except PortError as exc:
+                log.warning("part of a %s in %s was not posted: %s", kind, channel_id, exc)
+        return first_ts
+
+    async def _post_one(
+        self, channel_id: str, part: SlackMessage, thread_ts: str | None, kind: str
+    ) -> str:
+        async with port_errors(f"posting {kind} to {channel_id}"):
+            response = await self.queue.send(
+                channel_id,
+                lambda: self.client.chat_postMessage(
+                    channel=channel_id,
+                    thread_ts=thread_ts,
+                    unfurl_links=False,
+                    **_content(part),
+                ),
+                what="chat.postMessage",
+            )
+        return str(response["ts"])
+
+
+def _content(part: SlackMessage) -> dict[str, Any]:
+    content: dict[str, Any] = {"text": part.text}
+    if part.blocks:
+        content["blocks"] = list(part.blocks)
+    return content
