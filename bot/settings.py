@@ -32,6 +32,12 @@ class Settings(BaseSettings):
 
     discord_token: SecretStr | None = None
     discord_api_url: str | None = None
+    discord_gateway_url: str | None = None
+    discord_client_id: str | None = None
+    discord_guild_ids: str = ""
+    discord_host_role: str = ""
+    discord_shards: str = ""
+    discord_sync_commands: bool = True
 
     def missing_tokens(self, platform: str, *, slack_mode: str = "socket") -> list[str]:
         """Environment variables a platform needs that are unset, by name."""

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from bot.core.durations import DurationError, format_duration, parse_duration
 from bot.core.engine import Engine
-from bot.core.events import Command, CommandReply, Upcoming
+from bot.core.events import Command, CommandReply, Upcoming, User
 from bot.core.plan import Chat
 from bot.core.recurrence import next_start
 from bot.core.store import RunRow
@@ -63,9 +63,7 @@ class Commands:
         chat = self._chat_for(command)
         if isinstance(chat, CommandReply):
             return chat
-        if name in HOST_COMMANDS and not chat.is_host(
-            command.user.id, command.user.name, command.user.display
-        ):
+        if name in HOST_COMMANDS and not _is_host(chat, command.user):
             hosts = ", ".join(chat.hosts)
             return _no(f"Only the hosts of {chat.title} ({hosts}) can use /{name}.")
         run = await self._run_of(chat)
@@ -210,6 +208,10 @@ class Commands:
             f"Deleted {removed} of your stored messages, with your reactions and nudges. "
             "Anything you post in a chat from now on is recorded again."
         )
+
+
+def _is_host(chat: Chat, user: User) -> bool:
+    return user.is_host_hint or chat.is_host(user.id, user.name, user.display)
 
 
 def _live(run: RunRow | None, chat: Chat) -> RunRow | CommandReply:

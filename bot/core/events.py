@@ -16,6 +16,9 @@ class User:
     name: str
     is_bot: bool = False
     display: str = ""
+    # Set by an adapter when the platform itself says this person hosts (e.g. a Discord role);
+    # the plan's host list is checked as well.
+    is_host_hint: bool = False
 
     @property
     def label(self) -> str:

@@ -180,6 +180,7 @@ class FakeGuild:
     members: list[FakeUser] = field(default_factory=list)
     roles: list[Json] = field(default_factory=list)
     threads: list[FakeChannel] = field(default_factory=list)
+    member_roles: dict[int, list[str]] = field(default_factory=dict)  # user id -> role ids
 
 
 @dataclass
@@ -255,8 +256,12 @@ class FakeDiscord:
         heartbeat_interval_ms: int = 41250,
         echo_own_messages: bool = True,
         point_discord: bool = True,
+        time_source: Callable[[], float] | None = None,
     ) -> None:
         self._last_id = 0
+        # Seconds since the epoch for new snowflakes and message timestamps: tests driving a
+        # simulated clock set this so discord.py's ``created_at`` follows that clock.
+        self.time_source: Callable[[], float] = time_source or time.time
         self.application_id = self.snowflake()
         self.bot_user = FakeUser(self.application_id, bot_name, bot=True)
         self.users: dict[int, FakeUser] = {self.bot_user.id: self.bot_user}
@@ -266,6 +271,9 @@ class FakeDiscord:
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.echo_own_messages = echo_own_messages
         self.point_discord = point_discord
+        # When set, IDENTIFY is answered by closing the socket with this code (4014: a
+        # privileged intent the application has not enabled, 4004: bad token).
+        self.identify_close_code: int | None = None
         # State the fake keeps, inspectable by tests.
         self.messages: dict[int, Json] = {}
         self.requests: list[Rec] = []
@@ -337,9 +345,12 @@ class FakeDiscord:
 
     def snowflake(self) -> int:
         """A fresh, strictly increasing snowflake whose timestamp is now."""
-        now = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22
+        now = (int(self.time_source() * 1000) - DISCORD_EPOCH_MS) << 22
         self._last_id = max(self._last_id + 1, now)
         return self._last_id
+
+    def _iso_now(self) -> str:
+        return datetime.fromtimestamp(self.time_source(), UTC).isoformat()
 
     def add_user(self, name: str, *, bot: bool = False) -> FakeUser:
         user = FakeUser(self.snowflake(), name, bot=bot)
@@ -368,6 +379,14 @@ class FakeDiscord:
         for pos, cname in enumerate(channel_names):
             self.add_channel(guild, cname, position=pos)
         return guild
+
+    def add_role(self, guild: FakeGuild, name: str, members: tuple[str, ...] = ()) -> Json:
+        """A plain role (no permissions) held by ``members``; configure before connecting."""
+        role = self._role(self.snowflake(), name, "0", len(guild.roles))
+        guild.roles.append(role)
+        for member in members:
+            guild.member_roles.setdefault(self.user(member).id, []).append(role["id"])
+        return role
 
     def add_channel(
         self, guild: FakeGuild, name: str, *, type: int = 0, position: int = 0
@@ -455,6 +474,8 @@ class FakeDiscord:
         }
         if user.id == self.bot_user.id and guild is not None:
             data["roles"] = [guild.roles[1]["id"]]  # the bot's managed admin role
+        elif guild is not None:
+            data["roles"] = list(guild.member_roles.get(user.id, []))
         return {"user": user.payload(), **data} if with_user else data
 
     def guild_payload(self, guild: FakeGuild) -> Json:
@@ -514,7 +535,7 @@ class FakeDiscord:
             "channel_id": str(channel.id),
             "author": user.payload(),
             "content": content,
-            "timestamp": _now(),
+            "timestamp": self._iso_now(),
             "edited_timestamp": None,
             "tts": False,
             "mention_everyone": False,
@@ -665,7 +686,7 @@ class FakeDiscord:
     async def user_edits(self, message_id: int | str, content: str) -> Json:
         """Edit a stored message and dispatch MESSAGE_UPDATE (full message, like Discord)."""
         msg = self.messages[int(message_id)]
-        msg |= {"content": content, "edited_timestamp": _now()}
+        msg |= {"content": content, "edited_timestamp": self._iso_now()}
         await self.dispatch("MESSAGE_UPDATE", msg)
         return msg
 
@@ -767,6 +788,9 @@ class FakeDiscord:
                 op, data = frame.get("op"), frame.get("d")
                 if op == 1:
                     await _send(ws, {"op": 11, "d": None, "s": None, "t": None})
+                elif op == 2 and self.identify_close_code is not None:
+                    # e.g. 4014 "Disallowed intent(s)": message content not enabled in the portal
+                    await ws.close(code=self.identify_close_code, message=b"refused")
                 elif op == 2:
                     session = await self._identify(ws, data)
                 elif op == 6:
@@ -1232,7 +1256,13 @@ class FakeDiscord:
 
     async def _create_message(self, rec: Rec, channel_id: str) -> Json:
         channel = self._channel_or_404(channel_id)
-        msg = self._bot_message(channel, rec.json or {}, rec.files)
+        body = rec.json or {}
+        if body.get("enforce_nonce") and body.get("nonce") is not None:
+            # Discord returns the message already created with this nonce (a retried request).
+            for earlier in self.messages.values():
+                if earlier["channel_id"] == channel_id and earlier.get("nonce") == body["nonce"]:
+                    return earlier
+        msg = self._bot_message(channel, body, rec.files)
         self.messages[int(msg["id"])] = msg
         if self.echo_own_messages:
             await self.dispatch("MESSAGE_CREATE", msg)

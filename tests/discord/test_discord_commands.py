@@ -1,0 +1,81 @@
+"""Slash commands: answered or deferred within Discord's 3 s, arguments mapped for the core."""
+
+from __future__ import annotations
+
+import re
+
+from bot.core.store import Store
+from tests.discord.harness import EPHEMERAL, Harness, running_harness
+
+
+async def test_slow_work_is_deferred_then_followed_up(store: Store) -> None:
+    # A zero budget makes every command take the slow path: defer first, answer after.
+    async with running_harness(store, ack_budget=0.0) as h:
+        fake = h.fake
+        inter = await fake.invoke_command("startchat", user="kate", channel="general")
+        (callback,) = await fake.wait_for(("POST", f"/interactions/{inter['id']}/"))
+        assert callback.json["type"] == 5  # deferred "thinking..."
+        assert callback.json["data"]["flags"] == EPHEMERAL
+        (follow,) = await fake.wait_for(
+            ("POST", f"/webhooks/{fake.application_id}/{inter['token']}")
+        )
+        assert follow.json["content"].startswith("Started Tea Chat")
+        assert follow.json["flags"] == EPHEMERAL
+
+
+async def test_chats_lists_upcoming_chats_in_each_readers_time(harness: Harness) -> None:
+    reply = await harness.command("chats", "alice")
+    content = reply.json["data"]["content"]
+    stamp = int(harness.plan.chats[0].schedule.start.timestamp())  # type: ignore[union-attr]
+    assert f"**Tea Chat** (`tea`): <t:{stamp}:F> (<t:{stamp}:R>)" in content
+    assert re.search(r"\d{2}:\d{2} UTC", content) is None  # no server-side time zone
+
+
+async def test_extend_status_quiet_and_forget(harness: Harness) -> None:
+    h = harness
+    await h.start_chat()
+    extended = await h.command("extendchat", "kate", {"duration": "15"})  # bare number: minutes
+    assert extended.json["data"]["content"].startswith("Extended by 15m")
+    extended = await h.command("extendchat", "kate", {"duration": "1h", "chat": "tea"})
+    assert extended.json["data"]["content"].startswith("Extended by 1h")
+    status = await h.command("chatstatus", "alice")
+    assert status.json["data"]["content"].startswith("Tea Chat: running")
+
+    quiet = await h.command("quietchat", "alice")
+    assert quiet.json["data"]["content"].startswith("Done: chathost will not nudge you")
+    assert await h.store.quiet_users("discord") == {str(h.fake.user("alice").id)}
+    loud = await h.command("quietchat", "alice", {"undo": True})
+    assert loud.json["data"]["content"] == "Nudges are back on for you."
+
+    await h.at(5)
+    await h.say("general", "alice", "A1 forget this")
+    forgot = await h.command("forgetme", "alice")
+    assert forgot.json["data"]["content"].startswith("Deleted 1 of your stored messages")
+    assert await h.store.run_messages((await h.run()).id or 0) == []
+
+
+async def test_commands_in_a_question_thread_find_the_chat(harness: Harness) -> None:
+    h, fake = harness, harness.fake
+    await h.start_chat()
+    await h.at(5)
+    thread = int(h.questions_posted()[0].response["id"])
+    inter = await fake.invoke_command("nextq", user="kate", channel=thread)
+    (callback,) = await fake.wait_for(("POST", f"/interactions/{inter['id']}/"))
+    assert callback.json["data"]["content"] == "Posted Q2."
+
+
+async def test_chat_ids_autocomplete(harness: Harness) -> None:
+    fake = harness.fake
+    payload = fake.interaction_payload(
+        "startchat",
+        [{"name": "chat", "type": 3, "value": "te", "focused": True}],
+        user="kate",
+        channel_id="general",
+    )
+    payload["type"] = 4  # APPLICATION_COMMAND_AUTOCOMPLETE
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    (callback,) = await fake.wait_for(("POST", f"/interactions/{payload['id']}/"))
+    assert callback.json == {
+        "type": 8,
+        "data": {"choices": [{"name": "Tea Chat (tea)", "value": "tea"}]},
+    }
