@@ -15,6 +15,7 @@ from bot.settings import Settings
 
 EXIT_BAD_INPUT = 1
 EXIT_MISSING_CONFIG = 2
+EXIT_UNHEALTHY = 3
 
 
 def _speed(text: str) -> float:
@@ -54,11 +55,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--slack-mode", choices=["socket", "http"], default="socket")
     run.add_argument("--port", type=int, default=3000, help="HTTP port (Slack http mode)")
+    run.add_argument(
+        "--health-port", type=int, help="serve GET /healthz on this port (for orchestrators)"
+    )
+    run.add_argument("--log-json", action="store_true", help="log JSON lines (or LOG_JSON=true)")
+
+    health = sub.add_parser(
+        "health", help="exit 0 if the database answers and its schema is current"
+    )
+    health.add_argument("--db", help="database URL (default: $DATABASE_URL)")
 
     sub.add_parser("schema", help="print the JSON Schema of chats.yaml")
 
     invite = sub.add_parser("discord-invite", help="print the URL that adds the bot to a server")
     invite.add_argument("--client-id", help="application id (default: $DISCORD_CLIENT_ID)")
+
+    export = sub.add_parser("export", help="write one stored run as md, html, json or csv")
+    export.add_argument("run", help="a run id, or 'latest' (the last run that started)")
+    export.add_argument("--format", choices=["md", "html", "json", "csv"], default="md")
+    export.add_argument("--out", type=Path, help="write to this file (default: standard output)")
+    export.add_argument("--db", help="database URL (default: $DATABASE_URL)")
+
+    serve = sub.add_parser("serve", help="serve the read-only web archive of past chats")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to listen on all interfaces")
+    serve.add_argument("--db", help="database URL (default: $DATABASE_URL)")
     return parser
 
 
@@ -119,9 +140,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.runner import run_app
 
     settings = Settings()
+    if args.log_json:
+        settings = settings.model_copy(update={"log_json": True})
     plan = load_plan(args.file or settings.chats_file)
     try:
-        asyncio.run(run_app(settings, plan, args.platform, args.slack_mode, args.port))
+        asyncio.run(
+            run_app(
+                settings,
+                plan,
+                args.platform,
+                args.slack_mode,
+                args.port,
+                health_port=args.health_port,
+            )
+        )
     except MissingTokens as exc:
         print(exc, file=sys.stderr)
         return EXIT_MISSING_CONFIG
@@ -134,10 +166,60 @@ def cmd_discord_invite(args: argparse.Namespace) -> int:
     return invite_command(Settings(), args.client_id)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot.core.snapshot import RunNotFound
+    from bot.export.cli import export_run
+    from bot.web.config import ArchiveConfig
+
+    config = ArchiveConfig.from_settings(Settings(), args.db)
+    try:
+        done = asyncio.run(
+            export_run(config.database_url, args.run, args.format, config.public_url)
+        )
+    except RunNotFound as exc:
+        print(exc.args[0], file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.out is None:
+        sys.stdout.buffer.write(done.content)
+        sys.stdout.flush()
+    else:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_bytes(done.content)
+        print(f"Wrote {args.out} ({len(done.content)} bytes).", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bot.web.app import create_app
+    from bot.web.config import ArchiveConfig
+
+    config = ArchiveConfig.from_settings(Settings(), args.db)
+    print(f"Archive on http://{args.host}:{args.port}/", file=sys.stderr)
+    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    from bot.health import check_url, safe_url
+
+    url = args.db or Settings().database_url
+    result = asyncio.run(check_url(url))
+    if result.ok:
+        print(f"ok: {result.reason} ({safe_url(url)})")
+        return 0
+    print(f"unhealthy: {result.reason} ({safe_url(url)})", file=sys.stderr)
+    return EXIT_UNHEALTHY
+
+
 _COMMANDS = {
+    "export": cmd_export,
+    "serve": cmd_serve,
     "discord-invite": cmd_discord_invite,
     "validate": cmd_validate,
     "rehearse": cmd_rehearse,
     "run": cmd_run,
+    "health": cmd_health,
     "schema": cmd_schema,
 }

@@ -8,7 +8,7 @@ from bot.adapters.base import Adapter
 from bot.app import App, check_tokens
 from bot.core.clock import SystemClock
 from bot.core.plan import Plan
-from bot.logging_setup import setup_logging
+from bot.logging_setup import database_password, setup_logging
 from bot.settings import Settings
 
 
@@ -19,7 +19,9 @@ def _secrets(settings: Settings) -> list[str]:
         settings.slack_signing_secret,
         settings.discord_token,
     ]
-    return [v.get_secret_value() for v in values if v is not None]
+    found = [v.get_secret_value() for v in values if v is not None]
+    password = database_password(settings.database_url)
+    return [*found, password] if password else found
 
 
 def build_adapters(
@@ -50,9 +52,12 @@ async def run_app(
     only: Sequence[str] | None,
     slack_mode: str = "socket",
     port: int = 3000,
+    *,
+    health_port: int | None = None,
 ) -> None:
     setup_logging(settings.log_level, as_json=settings.log_json, secrets=_secrets(settings))
     platforms = list(only or sorted({c.platform for c in plan.chats}))
     check_tokens(settings, plan, platforms, slack_mode=slack_mode)
-    app = App(settings, plan, build_adapters(settings, plan, platforms, slack_mode, port))
+    adapters = build_adapters(settings, plan, platforms, slack_mode, port)
+    app = App(settings, plan, adapters, health_port=health_port)
     await app.run_forever()

@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
 
+    # The archive web page: an optional token protects it; the public address lets recaps link
+    # to each run's page.
+    archive_token: SecretStr | None = None
+    public_url: str | None = None
+
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None

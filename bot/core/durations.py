@@ -30,14 +30,14 @@ def parse_duration(value: object) -> timedelta:
     if isinstance(value, bool):
         raise DurationError(value)
     if isinstance(value, int | float):
-        if value < 0:
+        if not value >= 0:  # negative, or NaN
             raise DurationError(value)
-        return timedelta(seconds=value)
+        return _seconds(value, value)
     if not isinstance(value, str):
         raise DurationError(value)
     text = value.strip()
     if text.isdigit():
-        return timedelta(seconds=int(text))
+        return _seconds(int(text), value)
     clock = _CLOCK.match(text)
     if clock:
         hours, minutes, seconds = (int(g) if g else 0 for g in clock.groups())
@@ -47,7 +47,15 @@ def parse_duration(value: object) -> timedelta:
     if not text or not _WHOLE_UNITS.match(text):
         raise DurationError(value)
     total = sum(float(n) * _SECONDS[u.lower()] for n, u in _UNITS.findall(text))
-    return timedelta(seconds=total)
+    return _seconds(total, value)
+
+
+def _seconds(total: float, value: object) -> timedelta:
+    """A timedelta, or a DurationError for what it cannot hold (``1e400``, ``9999999999d``)."""
+    try:
+        return timedelta(seconds=total)
+    except (OverflowError, ValueError):
+        raise DurationError(value) from None
 
 
 def format_duration(delta: timedelta) -> str:

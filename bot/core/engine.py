@@ -4,13 +4,23 @@ The engine is woken (by the scheduler, a command, or a rehearsal's simulated clo
 reconciles each open run with the clock: it stores each transition together with the claim of
 the post it causes, then delivers the post. A restarted engine finds the same stored state and
 continues; a claimed-but-undelivered post is delivered on the next tick.
+
+Several processes may run engines on one database. Every transition is a compare-and-set, so
+one process wins each step; the winner holds the delivery lease of the post it claimed and
+renews it while the platform call is in flight. If it dies, the lease runs out (CLAIM_LEASE)
+and whichever engine ticks next takes the post over: a chat continues at the right question
+within about CLAIM_LEASE of its process dying. Nudges are claimed and leased the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import Callable
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.core.clock import Clock
@@ -22,7 +32,16 @@ from bot.core.ports import Outgoing, Port, PortError, PostedRef
 from bot.core.recap import Recap, build_recap, recap_text
 from bot.core.recurrence import iter_starts
 from bot.core.snapshot import load_run_view
-from bot.core.store import PostClaim, PostRow, RunRow, Store
+from bot.core.store import (
+    NudgeRow,
+    PostClaim,
+    PostRow,
+    RetryPolicy,
+    RunRow,
+    Store,
+    is_transient,
+    retry_transient,
+)
 
 log = logging.getLogger("chathost.engine")
 
@@ -31,9 +50,21 @@ log = logging.getLogger("chathost.engine")
 RUN_LEAD = timedelta(minutes=30)
 # A post that fails is retried with growing pauses, then reported to the hosts.
 MAX_ATTEMPTS = 5
-# How long a fresh claim is its claimer's alone; then another process may deliver it.
-CLAIM_LEASE = timedelta(seconds=20)
+# How long a claim is its claimer's alone; the claimer renews it while delivering, so only a
+# dead (or cut-off) process loses it, and another process takes the post over after this long.
+CLAIM_LEASE = timedelta(seconds=15)
 RETRY_BASE = timedelta(seconds=5)
+# A nudge is worth a few tries, not a report to the hosts.
+NUDGE_ATTEMPTS = 3
+# Recording a delivery must outlast a database restart: a post that landed but is not recorded
+# would be posted again by whoever takes over its lease.
+RECORD_RETRY = RetryPolicy(attempts=14, first_delay=0.1, max_delay=5.0)
+
+
+def default_worker_id() -> str:
+    """Names this process in delivery leases (and logs): host, pid and a random suffix."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
 
 PortFor = Callable[[str], Port]
 
@@ -51,13 +82,26 @@ class Engine:
         clock: Clock,
         *,
         on_change: Callable[[], None] | None = None,
+        worker_id: str | None = None,
+        claim_lease: timedelta = CLAIM_LEASE,
+        public_url: str | None = None,
     ) -> None:
         self.plan = plan
         self.store = store
         self.port_for = port_for
         self.clock = clock
         self.on_change = on_change or (lambda: None)
+        # The archive's address: recaps then link to the run's page.
+        self.public_url = public_url
+        self.worker_id = worker_id or default_worker_id()
+        self.claim_lease = claim_lease
+        self.stopping = False
         self._locks: dict[int, asyncio.Lock] = {}
+
+    def request_stop(self) -> None:
+        """Finish the delivery in flight but start no new step (SIGTERM): whatever is left
+        stays claimable in the database for the next process."""
+        self.stopping = True
 
     # lifecycle
 
@@ -77,18 +121,35 @@ class Engine:
         await self._ensure_runs(now)
         await self._retry_pending(now)
         for run in await self.store.open_runs():
-            await self.advance(run.id)
+            if self.stopping:
+                return None
+            try:
+                await self.advance(run.id)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise  # the database is away: the whole tick is retried soon
+                # One broken run (a bug, a plan the code cannot handle) must not stop the
+                # other chats; it is tried again on every tick.
+                log.exception("run %s could not advance; the other chats go on", run.id)
         return await self.next_wake()
 
     async def _ensure_runs(self, now: datetime) -> None:
         for chat in self.plan.chats:
-            lead = max(chat.announce, default=timedelta(0)) + RUN_LEAD
-            for start in iter_starts(chat, now - chat.schedule.duration):
-                if start - lead > now:
-                    break
-                run = await self.store.ensure_run(chat, start, start + chat.schedule.duration)
-                if run.state == "scheduled" and run.plan_json != chat.model_dump_json():
-                    await self.store.update_run(run, plan_json=chat.model_dump_json())
+            try:
+                await self._ensure_chat_runs(chat, now)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                log.exception("could not schedule the runs of %s; the other chats go on", chat.id)
+
+    async def _ensure_chat_runs(self, chat: Chat, now: datetime) -> None:
+        lead = max(chat.announce, default=timedelta(0)) + RUN_LEAD
+        for start in iter_starts(chat, now - chat.schedule.duration):
+            if start - lead > now:
+                break
+            run = await self.store.ensure_run(chat, start, start + chat.schedule.duration)
+            if run.state == "scheduled" and run.plan_json != chat.model_dump_json():
+                await self.store.update_run(run, plan_json=chat.model_dump_json())
 
     def run_lock(self, run_id: int) -> asyncio.Lock:
         """Serialises the work on one run within this process (the store's CAS covers others)."""
@@ -99,7 +160,7 @@ class Engine:
         async with self.run_lock(run_id):
             for _ in range(100):  # each pass makes one transition; the bound guards a bug
                 run = await self.store.get_run(run_id)
-                if run is None or not await self._step(run, self.clock.now()):
+                if run is None or self.stopping or not await self._step(run, self.clock.now()):
                     return run
             raise EngineError(f"run {run_id} did not settle")
 
@@ -128,6 +189,11 @@ class Engine:
     async def _transition(
         self, run: RunRow, changes: dict[str, object], claim: PostClaim | None = None
     ) -> PostRow | bool | None:
+        if claim is not None and not claim.skipped:
+            # The claimer owns the delivery from the moment of the claim (not from claim.at,
+            # which may lie in the past when a late engine catches up).
+            lease_until = self.clock.now() + self.claim_lease
+            claim = dataclasses.replace(claim, owner=self.worker_id, lease_until=lease_until)
         new_run, post = await self.store.transition(run, changes, claim)
         if new_run is None:
             return None  # somebody else moved the run first; the caller re-reads
@@ -240,15 +306,38 @@ class Engine:
     # delivery
 
     async def _retry_pending(self, now: datetime) -> None:
+        """Deliver claimed posts and nudges whose claimer failed or died (lease run out)."""
         for pending in await self.store.pending_posts():
-            if now < _retry_at(pending):
+            if now < _retry_at(pending) or self.stopping:
                 continue
             async with self.run_lock(pending.run_id):
-                # Re-read under the lock: a delivery in flight here may have finished meanwhile.
-                post = await self.store.get_post(pending.id or 0)
+                # Taking the lease is the arbiter: of all processes that find this post due,
+                # exactly one gets it; a delivery in flight holds it already.
+                until = self.clock.now() + self.claim_lease
+                post = await self.store.lease_post(pending.id or 0, self.worker_id, now, until)
                 run = await self.store.get_run(pending.run_id)
-                if post is not None and run is not None and post.posted_at is None:
+                if post is not None and run is not None:
+                    log.info("delivering %s of run %s (retry or take-over)", post.key, run.id)
                     await self._deliver(run, post)
+        for nudge in await self.store.pending_nudges(NUDGE_ATTEMPTS):
+            if (nudge.lease_until is not None and now < nudge.lease_until) or self.stopping:
+                continue
+            await self._retry_nudge(nudge, now)
+
+    async def _retry_nudge(self, nudge: NudgeRow, now: datetime) -> None:
+        run = await self.store.get_run(nudge.run_id)
+        if run is None or run.state != "running" or run.current_question != nudge.question_id:
+            await self.store.mark_nudge_failed(nudge.id or 0, None)  # its moment has passed
+            return
+        taken = await self.store.lease_nudge(nudge.id or 0, now, now + self.claim_lease)
+        if taken is None:
+            return
+        chat = self.chat_of(run)
+        names = {p.user_id: p.user_name for p in await self.store.participants(run.id or 0)}
+        question = chat.question(nudge.question_id or "")
+        if question is not None:
+            user = User(id=nudge.user_id, name=names.get(nudge.user_id, nudge.user_id))
+            await self._send_nudge(chat, user, question.id, question.text, taken)
 
     async def refresh_recap(self, run_id: int) -> bool:
         """Re-render a posted recap after late answers, edits or reactions changed the run."""
@@ -268,34 +357,87 @@ class Engine:
         return True
 
     async def _deliver(self, run: RunRow, post: PostRow) -> None:
+        """Deliver a post whose lease we hold, keeping the lease alive until it is recorded."""
         chat = self.chat_of(run)
         port = self.port_for(chat.platform)
+        keeper = asyncio.create_task(
+            self._keep_lease(
+                f"{post.key} of run {post.run_id}",
+                lambda until: self.store.renew_post_lease(post.id or 0, self.worker_id, until),
+            )
+        )
         try:
-            message, thread_id, start_thread = await self._render(run, chat, post)
-            channel = _recap_channel(chat) if post.kind == "recap" else chat.channel
-            ref = await port.post(channel, message, thread_id=thread_id, start_thread=start_thread)
-        except PortError as exc:
-            give_up = exc.permanent or post.attempts + 1 >= MAX_ATTEMPTS
-            await self.store.mark_post_failed(post, str(exc), give_up=give_up)
-            log.warning(
-                "post %s of run %s failed (%s)%s",
+            try:
+                message, thread_id, start_thread = await self._render(run, chat, post)
+                channel = _recap_channel(chat) if post.kind == "recap" else chat.channel
+                ref = await port.post(
+                    channel, message, thread_id=thread_id, start_thread=start_thread
+                )
+            except Exception as exc:  # a PortError, or an adapter bug / timeout it did not wrap
+                error = (
+                    exc if isinstance(exc, PortError) else PortError(f"{type(exc).__name__}: {exc}")
+                )
+                await self._post_failed(run, chat, post, error, unexpected=error is not exc)
+                return
+            await self._record_posted(run, chat, post, ref)
+        finally:
+            keeper.cancel()
+
+    async def _record_posted(self, run: RunRow, chat: Chat, post: PostRow, ref: PostedRef) -> None:
+        """Retried through a database blip (the lease is still renewed meanwhile): a post that
+        landed but is not recorded would be posted again by whoever takes over its lease."""
+        per_chat = post.kind == "intro" and chat.threads == "per-chat"
+        try:
+            await retry_transient(
+                lambda: self.store.mark_posted(
+                    post.id or 0, ref, self.clock.now(), run_thread=per_chat
+                ),
+                what=f"recording {post.key} of run {run.id} as posted",
+                policy=RECORD_RETRY,
+            )
+        except Exception:
+            log.error(
+                "post %s of run %s landed (%s) but could not be recorded; another process "
+                "may post it again",
                 post.key,
                 run.id,
-                exc,
-                "; giving up" if give_up else "; will retry",
+                ref.message_id,
             )
-            if give_up:
-                await self._report_failure(run, chat, post, str(exc))
-            return
-        await self.store.mark_posted(post.id, ref, self.clock.now())
-        if post.kind == "intro" and chat.threads == "per-chat" and ref.thread_id:
-            await self._set_thread(run.id, ref.thread_id)
+            raise
 
-    async def _set_thread(self, run_id: int, thread_id: str) -> None:
-        for _ in range(10):
-            run = await self.store.get_run(run_id)
-            if run is None or await self.store.update_run(run, thread_id=thread_id):
-                return
+    async def _post_failed(
+        self, run: RunRow, chat: Chat, post: PostRow, exc: PortError, *, unexpected: bool
+    ) -> None:
+        give_up = exc.permanent or post.attempts + 1 >= MAX_ATTEMPTS
+        retry_at = self.clock.now() + RETRY_BASE * (2**post.attempts)
+        await retry_transient(
+            lambda: self.store.mark_post_failed(
+                post, str(exc), give_up=give_up, retry_at=None if give_up else retry_at
+            ),
+            what=f"recording the failure of {post.key}",
+        )
+        log.warning(
+            "post %s of run %s failed (%s)%s",
+            post.key,
+            run.id,
+            exc,
+            "; giving up" if give_up else f"; will retry at {retry_at:%H:%M:%S}",
+            exc_info=unexpected,
+        )
+        if give_up:
+            await self._report_failure(run, chat, post, str(exc))
+
+    async def _keep_lease(self, what: str, renew: Callable[[datetime], Awaitable[bool]]) -> None:
+        """Renew a delivery lease while a (possibly slow, rate-limited) delivery runs."""
+        every = self.claim_lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                if not await renew(self.clock.now() + self.claim_lease):
+                    log.warning("lost the delivery lease of %s", what)
+                    return
+            except Exception as exc:
+                log.warning("could not renew the lease of %s: %s", what, exc)
 
     async def _report_failure(self, run: RunRow, chat: Chat, post: PostRow, error: str) -> None:
         """A post that will never land is told to the hosts rather than dropped in silence."""
@@ -311,7 +453,11 @@ class Engine:
         self, run: RunRow, chat: Chat, post: PostRow
     ) -> tuple[Outgoing, str | None, str | None]:
         """The message for a claimed step, rebuilt from the plan so a retry says the same."""
-        per_chat_thread = run.thread_id if chat.threads == "per-chat" else None
+        per_chat_thread = None
+        if chat.threads == "per-chat":
+            # The intro may have opened the thread after ``run`` was read (another process).
+            fresh = run if run.thread_id else await self.store.get_run(run.id or 0)
+            per_chat_thread = fresh.thread_id if fresh else None
         base = {"chat_title": chat.title, "tag": chat.tag}
         if post.kind == "announce":
             return Outgoing("announce", announcement_text(chat, run), **base), None, None
@@ -334,7 +480,7 @@ class Engine:
         return Outgoing("recap", recap_text(recap), recap=recap, **base), thread, None
 
     async def recap(self, run_id: int) -> Recap:
-        return build_recap(await load_run_view(self.store, run_id))
+        return build_recap(await load_run_view(self.store, run_id), public_url=self.public_url)
 
     # nudges
 
@@ -351,16 +497,22 @@ class Engine:
             last_question_at=run.current_question_at,
             opted_out=quiet,
         ):
+            if self.stopping:
+                return
+            seq = person.nudges_sent + 1
             claimed = await self.store.claim_nudge(
                 run.id,
                 person.user_id,
-                person.nudges_sent + 1,
+                seq,
                 run.current_question,
                 chat.nudges.via,
                 now,
+                lease_until=now + self.claim_lease,
             )
-            if claimed and question is not None:
-                await self._send_nudge(chat, person, question.id, question.text)
+            nudge = await self.store.find_nudge(run.id, person.user_id, seq) if claimed else None
+            if nudge is not None and question is not None:
+                user = User(id=person.user_id, name=person.user_name)
+                await self._send_nudge(chat, user, question.id, question.text, nudge)
 
     async def _activities(self, run: RunRow) -> list[Activity]:
         nudges = await self.store.nudges(run.id)
@@ -379,21 +531,47 @@ class Engine:
             for p in await self.store.participants(run.id)
         ]
 
-    async def _send_nudge(self, chat: Chat, person: Activity, qid: str, qtext: str) -> None:
-        user = User(id=person.user_id, name=person.user_name)
+    async def _send_nudge(
+        self, chat: Chat, user: User, qid: str, qtext: str, nudge: NudgeRow
+    ) -> None:
         text = chat.nudges.text.format(
-            name=person.user_name, question_id=qid, question=qtext, title=chat.title, tag=chat.tag
+            name=user.name, question_id=qid, question=qtext, title=chat.title, tag=chat.tag
         )
         text += " (Reply /quietchat and I won't nudge you again.)"
         message = Outgoing("nudge", text, chat.title, chat.tag, question_id=qid, mention=user)
         port = self.port_for(chat.platform)
+        keeper = asyncio.create_task(
+            self._keep_lease(
+                f"the nudge to {user.name}",
+                lambda until: self.store.renew_nudge_lease(nudge.id or 0, until),
+            )
+        )
+        try:
+            await self._nudge_once(chat, port, user, message, nudge)
+        finally:
+            keeper.cancel()
+
+    async def _nudge_once(
+        self, chat: Chat, port: Port, user: User, message: Outgoing, nudge: NudgeRow
+    ) -> None:
         try:
             if chat.nudges.via == "dm":
                 await port.send_dm(user, message)
             else:
                 await port.post(chat.channel, message)
-        except PortError as exc:
-            log.warning("nudge to %s failed: %s", person.user_name, exc)
+        except Exception as exc:  # PortError, or a timeout the adapter did not wrap
+            attempts = nudge.attempts + 1
+            permanent = isinstance(exc, PortError) and exc.permanent
+            again = not permanent and attempts < NUDGE_ATTEMPTS
+            retry_at = self.clock.now() + RETRY_BASE * (2**nudge.attempts) if again else None
+            log.warning("nudge to %s failed: %s%s", user.name, exc, "; will retry" if again else "")
+            await self.store.mark_nudge_failed(nudge.id or 0, retry_at)
+            return
+        await retry_transient(
+            lambda: self.store.mark_nudge_delivered(nudge.id or 0, self.clock.now()),
+            what=f"recording the nudge to {user.name}",
+            policy=RECORD_RETRY,
+        )
 
     # waking
 
@@ -402,13 +580,23 @@ class Engine:
         now = self.clock.now()
         times: list[datetime] = []
         for run in await self.store.open_runs():
-            times += await self._run_wakes(run, now)
+            try:
+                times += await self._run_wakes(run, now)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                continue  # a broken run (logged by tick) waits for the heartbeat
         for post in await self.store.pending_posts():
             times.append(max(now, _retry_at(post)))
+        for nudge in await self.store.pending_nudges(NUDGE_ATTEMPTS):
+            times.append(max(now, nudge.lease_until or now))
         for chat in self.plan.chats:
             lead = max(chat.announce, default=timedelta(0)) + RUN_LEAD
-            later = (s - lead for s in iter_starts(chat, now + lead) if s - lead > now)
-            created_at = next(later, None)  # the next run that does not exist yet
+            try:
+                later = (s - lead for s in iter_starts(chat, now + lead) if s - lead > now)
+                created_at = next(later, None)  # the next run that does not exist yet
+            except Exception:
+                continue  # logged by _ensure_runs
             if created_at is not None:
                 times.append(created_at)
         return min(times, default=None)
@@ -444,9 +632,12 @@ def _newer_announcement(run: RunRow, due: list[timedelta]) -> bool:
 def _retry_at(post: PostRow) -> datetime:
     """When a claimed, undelivered post may be (re)delivered by whoever ticks.
 
-    A claim never attempted belongs to its claimer for CLAIM_LEASE (it may be delivering right
-    now, in this or another process); after that its claimer is presumed dead.
+    Its lease says so: held by a live claimer (renewed), or the back-off after a failure.
+    Rows from release 1 have no lease: a claim never attempted belonged to its claimer for
+    CLAIM_LEASE, a failed one waited RETRY_BASE doubling per attempt.
     """
+    if post.lease_until is not None:
+        return post.lease_until
     if post.attempts == 0:
         return post.claimed_at + CLAIM_LEASE
     return post.claimed_at + RETRY_BASE * (2 ** (post.attempts - 1))

@@ -3,12 +3,18 @@
 Only messages in a chat's channel while a run is live are recorded (from a little before the
 start until the late-answer window after the end): chathost does not archive a channel's
 everyday talk.
+
+A reply that arrives while the database is unavailable (a restart, a fail-over) is retried
+with back-off for about half a minute rather than dropped; handling an event is idempotent, so
+a retry after a commit whose acknowledgement was lost is harmless.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.core.attribution import Context, attribute, find_label
 from bot.core.events import (
@@ -20,22 +26,60 @@ from bot.core.events import (
     ReactionChanged,
 )
 from bot.core.plan import Chat, chat_from_json
-from bot.core.store import MessageRow, RunRow, Store
+from bot.core.store import (
+    MessageRow,
+    RetryPolicy,
+    RunRow,
+    Store,
+    is_transient,
+    retry_transient,
+)
+from bot.core.store.retry import Sleep
+
+if TYPE_CHECKING:
+    from bot.core.ingest import IngestBatcher
 
 log = logging.getLogger("chathost.intake")
 
 PRE_CHAT = timedelta(minutes=30)
 MAX_LATE_WINDOW = timedelta(days=1)
 LIVE_STATES = ("running", "paused")
+# About 38 s of back-off (0.25 s doubling to 5 s): rides out a database restart or fail-over.
+DB_OUTAGE_RETRY = RetryPolicy(attempts=12, first_delay=0.25, max_delay=5.0)
 
 
 class Intake:
-    def __init__(self, store: Store) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        retry: RetryPolicy = DB_OUTAGE_RETRY,
+        sleep: Sleep = asyncio.sleep,
+        batcher: IngestBatcher | None = None,
+    ) -> None:
         self.store = store
+        self.retry = retry
+        self.sleep = sleep
+        # With a batcher, messages are stored by group commit (bot/core/ingest.py): same
+        # attribution and guarantees, one transaction for many messages.
+        self.batcher = batcher
 
     async def handle(self, event: PlatformEvent) -> int | None:
         """Apply one platform event; the id of the run it changed, or None."""
+        what = f"recording {type(event).__name__} {event.message_id}"
+        try:
+            return await retry_transient(
+                lambda: self._apply(event), what=what, policy=self.retry, sleep=self.sleep
+            )
+        except Exception as exc:
+            if is_transient(exc):
+                log.error("gave up %s: the database stayed unavailable", what)
+            raise
+
+    async def _apply(self, event: PlatformEvent) -> int | None:
         if isinstance(event, IncomingMessage):
+            if self.batcher is not None:
+                return await self.batcher.submit(event)
             stored = await self.on_message(event)
             return stored.run_id if stored else None
         if isinstance(event, MessageEdited):
@@ -70,7 +114,13 @@ class Intake:
         reply_question = None
         if event.reply_to:
             parent = await self.store.find_message(event.platform, event.channel.id, event.reply_to)
-            reply_question = parent.question_id if parent else None
+            # A reply to a stored answer inherits its question; a reply to a question's own
+            # post (Discord replies, Slack threads) belongs to that question.
+            reply_question = (
+                parent.question_id
+                if parent
+                else await self.store.question_for_thread(run.id or 0, event.reply_to)
+            )
         ctx = Context(
             question_ids=chat.question_ids,
             thread_question=thread_question,
@@ -80,7 +130,8 @@ class Intake:
         )
         result = attribute(event.text, ctx)
         fallback = attribute("", ctx)
-        is_host = chat.is_host(event.user.id, event.user.name, event.user.display)
+        user = event.user
+        is_host = user.is_host_hint or chat.is_host(user.id, user.name, user.display)
         row = MessageRow(
             run_id=run.id or 0,
             platform=event.platform,

@@ -73,6 +73,8 @@ LocalDateTime = Annotated[
 def _check_timezone(name: str | None) -> str | None:
     if name is None:
         return None
+    if not isinstance(name, str):  # `timezone: yes` reads as a boolean
+        raise ValueError(f"{json.dumps(name, default=str)} is not a time zone name")
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:

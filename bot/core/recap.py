@@ -1,4 +1,4 @@
-"""The recap model: figures, answers per question, highlights, links, themes. Pure.
+"""The recap model: figures, answers per question, highlights, links, themes, thanks. Pure.
 
 Built from plain views of a stored run, so the same model feeds the Slack blocks, the Discord
 embeds, the console text, the exports and the archive page.
@@ -7,13 +7,17 @@ embeds, the console text, the exports and the archive page.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.core.text import links, words
+from bot.core.text import STOP_WORDS, links, skip_words, words
 
+# A host's star reaction picks an answer for the recap.
 HOST_PICK_EMOJI = frozenset({"star", "⭐", "star2", "🌟", "glowing_star"})
+# `/highlight` is stored as a reaction with this name by the host who ran it: no platform
+# emoji can have a colon in its name, so it never collides, and it needs no table change.
+HIGHLIGHT_MARK = "chathost:highlight"
 
 
 @dataclass(frozen=True)
@@ -31,11 +35,17 @@ class MessageView:
     reply_to: str | None = None
     edited: bool = False
     reactions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Set by a host's `/highlight` (see HIGHLIGHT_MARK); never counted as a reaction.
+    highlighted: bool = False
 
     @property
     def reaction_count(self) -> int:
         """People who reacted at all: ten emoji from one person are one vote."""
         return len({user for users in self.reactions.values() for user in users})
+
+    @property
+    def is_host(self) -> bool:
+        return self.kind == "host"
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,9 @@ class QuestionRecap:
     answers: tuple[MessageView, ...]
     highlights: tuple[MessageView, ...]
     host_messages: tuple[MessageView, ...]
+    # Answers and host messages in the order they were posted, for reading the chat back.
+    timeline: tuple[MessageView, ...] = ()
+    host_picks: tuple[str, ...] = ()  # message ids of the highlights a host picked
 
 
 @dataclass(frozen=True)
@@ -122,9 +135,14 @@ class Recap:
     themes: tuple[str, ...]
     links: tuple[Link, ...]
     hosts: tuple[str, ...] = ()
+    # The run's page in the archive, when PUBLIC_URL is set.
+    url: str | None = None
+    # (word, uses) for the word cloud, most characteristic first.
+    word_weights: tuple[tuple[str, int], ...] = ()
 
 
-def build_recap(view: RunView) -> Recap:
+def build_recap(view: RunView, *, public_url: str | None = None) -> Recap:
+    """The recap of one run; ``public_url`` (the archive's base URL) adds a link to its page."""
     by_question: dict[str | None, list[MessageView]] = defaultdict(list)
     for message in view.messages:
         by_question[message.question_id].append(message)
@@ -144,6 +162,7 @@ def build_recap(view: RunView) -> Recap:
         reach=view.reach,
     )
     hosts = sorted({m.user_name for m in view.messages if m.kind == "host"})
+    weights = word_weights(view)
     return Recap(
         run_id=view.run_id,
         chat_id=view.chat_id,
@@ -155,10 +174,19 @@ def build_recap(view: RunView) -> Recap:
         questions=questions,
         unattributed=tuple(m for m in view.messages if m.question_id is None),
         participants=people,
-        themes=themes(view),
+        themes=_themes_from(weights),
         links=tuple(_links(view.messages)),
         hosts=tuple(hosts),
+        url=run_page_url(public_url, view.run_id),
+        word_weights=weights,
     )
+
+
+def run_page_url(public_url: str | None, run_id: int) -> str | None:
+    """The archive page of a run: ``{PUBLIC_URL}/runs/{id}``; None without a public URL."""
+    if not public_url:
+        return None
+    return f"{public_url.rstrip('/')}/runs/{run_id}"
 
 
 def _minutes(start: datetime | None, end: datetime | None) -> int:
@@ -171,19 +199,23 @@ def _question_recap(
     question: QuestionView, messages: list[MessageView], view: RunView
 ) -> QuestionRecap:
     answers = tuple(m for m in messages if m.kind == "answer")
+    best = highlights(answers, view.host_ids, view.highlights_per_question)
     return QuestionRecap(
         id=question.id,
         text=question.text,
         posted_at=question.posted_at,
         skipped=question.skipped,
         answers=answers,
-        highlights=highlights(answers, view.host_ids, view.highlights_per_question),
+        highlights=best,
         host_messages=tuple(m for m in messages if m.kind == "host"),
+        timeline=tuple(messages),
+        host_picks=tuple(m.message_id for m in best if is_host_pick(m, view.host_ids)),
     )
 
 
 def is_host_pick(message: MessageView, host_ids: frozenset[str]) -> bool:
-    return any(
+    """A host starred it or ran ``/highlight`` on it."""
+    return message.highlighted or any(
         emoji in HOST_PICK_EMOJI and set(users) & host_ids
         for emoji, users in message.reactions.items()
     )
@@ -192,12 +224,25 @@ def is_host_pick(message: MessageView, host_ids: frozenset[str]) -> bool:
 def highlights(
     answers: Iterable[MessageView], host_ids: frozenset[str], limit: int
 ) -> tuple[MessageView, ...]:
-    """Host picks first, then the most reacted; answers nobody reacted to are not shown."""
-    ranked = sorted(
-        (a for a in answers if a.reaction_count or is_host_pick(a, host_ids)),
-        key=lambda a: (not is_host_pick(a, host_ids), -a.reaction_count, a.created_at),
-    )
-    return tuple(ranked[:limit])
+    """Host picks first (all of them: a host chose them), then the most reacted up to ``limit``.
+
+    Answers nobody reacted to are not shown; ``limit`` 0 switches highlights off.
+    """
+    if limit <= 0:
+        return ()
+    picks, reacted = [], []
+    for answer in answers:
+        if is_host_pick(answer, host_ids):
+            picks.append(answer)
+        elif answer.reaction_count:
+            reacted.append(answer)
+
+    def rank(a: MessageView) -> tuple[int, datetime]:
+        return -a.reaction_count, a.created_at
+
+    picks.sort(key=rank)
+    reacted.sort(key=rank)
+    return tuple(picks + reacted[: max(0, limit - len(picks))])
 
 
 def _participants(view: RunView) -> tuple[ParticipantStat, ...]:
@@ -226,61 +271,165 @@ def _links(messages: Iterable[MessageView]) -> Iterable[Link]:
     seen: set[str] = set()
     for message in messages:
         for url in links(message.text):
-            if url not in seen:
-                seen.add(url)
+            key = url.rstrip("/")
+            if key not in seen:
+                seen.add(key)
                 yield Link(url, message.user_name, message.question_id)
 
 
-def themes(view: RunView, limit: int = 10) -> tuple[str, ...]:
-    """The chat's most characteristic words: used by the most people, then most often.
+def _excluded_words(view: RunView) -> set[str]:
+    """Words that say nothing about this run: the chat's own name, tag, title and questions,
+    and people's names (greetings). Labels and stop words are dropped by ``words`` itself."""
+    exclude = {view.tag, view.tag.lstrip("#"), view.chat_id, *view.chat_id.split("-")}
+    exclude |= {m.user_name for m in view.messages}
+    exclude |= {*words(view.title)}
+    for question in view.questions:
+        exclude |= {*words(question.text)}
+    return exclude
+
+
+def word_weights(view: RunView, limit: int = 80) -> tuple[tuple[str, int], ...]:
+    """Content words ranked by how many people used them, then how often; weight = uses.
 
     Counting people rather than occurrences keeps one enthusiast from setting the themes.
     """
-    exclude = {view.tag, view.tag.lstrip("#"), view.chat_id, *view.chat_id.split("-")}
-    exclude |= {m.user_name for m in view.messages}
+    exclude = _excluded_words(view)
+    skip = skip_words(exclude)
     people: dict[str, set[str]] = defaultdict(set)
     uses: Counter[str] = Counter()
     for message in view.messages:
         if message.kind == "host":
             continue
-        for word in words(message.text, exclude=exclude):
+        for word in words(message.text, skip=skip):
             people[word].add(message.user_id)
             uses[word] += 1
-    _merge_plurals(people, uses)
+    _merge_plurals(people, uses, skip - STOP_WORDS)
     ranked = sorted(uses, key=lambda w: (-len(people[w]), -uses[w], w))
-    return tuple(w for w in ranked if uses[w] >= 2)[:limit]
+    return tuple((w, uses[w]) for w in ranked[:limit])
 
 
-def _merge_plurals(people: dict[str, set[str]], uses: Counter[str]) -> None:
+def _themes_from(weights: Sequence[tuple[str, int]], limit: int = 10) -> tuple[str, ...]:
+    return tuple(w for w, n in weights if n >= 2)[:limit]
+
+
+def themes(view: RunView, limit: int = 10) -> tuple[str, ...]:
+    """The chat's most characteristic words (used at least twice)."""
+    return _themes_from(word_weights(view), limit)
+
+
+def _merge_plurals(
+    people: dict[str, set[str]], uses: Counter[str], exclude: frozenset[str]
+) -> None:
+    """Count "notes" as "note"; drop the plural of an excluded word ("questions")."""
     for word in list(uses):
-        singular = word[:-1]
-        if word.endswith("s") and singular in uses:
-            uses[singular] += uses.pop(word)
-            people[singular] |= people.pop(word)
+        if not word.endswith("s") or word.endswith("ss"):
+            continue
+        stems = [word[:-1], word[:-2]] if word.endswith("es") else [word[:-1]]
+        for stem in stems:
+            if stem in exclude:
+                del uses[word], people[word]
+                break
+            if stem in uses:
+                uses[stem] += uses.pop(word)
+                people[stem] |= people.pop(word)
+                break
+
+
+@dataclass(frozen=True)
+class RunTrend:
+    """One run's attendance, for the chart of a chat across its runs."""
+
+    run_id: int
+    when: datetime
+    messages: int
+    participants: int
+    new: int
+    returning: int
+
+
+def trends(
+    runs: Sequence[tuple[int, datetime]],
+    authors: Mapping[int, Iterable[str]],
+    messages: Mapping[int, int],
+) -> tuple[RunTrend, ...]:
+    """New and returning participants per run, in the order of ``runs`` (oldest first).
+
+    ``authors`` maps a run to its participants (hosts left out), ``messages`` to its count.
+    """
+    seen: set[str] = set()
+    out = []
+    for run_id, when in runs:
+        people = set(authors.get(run_id, ()))
+        new = len(people - seen)
+        out.append(
+            RunTrend(run_id, when, messages.get(run_id, 0), len(people), new, len(people) - new)
+        )
+        seen |= people
+    return tuple(out)
+
+
+# Text renderings shared by the console and as fallback text of richer platform messages.
+
+Mention = Callable[[ParticipantStat], str]
+
+
+def headline_text(recap: Recap) -> str:
+    """The figures of the parent message: the details go in its thread."""
+    s = recap.stats
+    parts = [
+        f"{plural(s.participants, 'participant')} ({s.first_timers} new, "
+        f"{s.returning} returning)",
+        plural(s.messages, "message"),
+        plural(s.answers, "answer"),
+        plural(s.reactions, "reaction"),
+        f"{s.duration_minutes} min",
+    ]
+    if s.reach is not None:
+        parts.append(f"reach {plural(s.reach, 'member')}")
+    return ", ".join(parts)
+
+
+def _join_names(names: Sequence[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def thanks_text(recap: Recap, mention: Mention | None = None) -> str:
+    """Thanks naming every participant; ``mention`` renders a person (e.g. ``<@U123>``)."""
+    if not recap.participants:
+        return ""
+    show = mention or (lambda p: p.name)
+    text = f"Thank you {_join_names([show(p) for p in recap.participants])} for taking part!"
+    new = [show(p) for p in recap.participants if p.first_time]
+    if new and len(new) < len(recap.participants):
+        text += f" A warm welcome to our first-timers: {_join_names(new)}."
+    return text
+
+
+def question_text(question: QuestionRecap) -> list[str]:
+    """One question's lines: its answer count and highlights (host picks starred)."""
+    state = " (skipped)" if question.skipped else ""
+    lines = [f"{question.id}{state}: {question.text} ({plural(len(question.answers), 'answer')})"]
+    for m in question.highlights:
+        star = "★ " if m.message_id in question.host_picks else ""
+        lines.append(f"  * {star}{m.user_name}: {m.text} ({plural(m.reaction_count, 'reaction')})")
+    return lines
 
 
 def recap_text(recap: Recap) -> str:
     """Plain text, for the console and as the fallback text of richer platform messages."""
-    s = recap.stats
-    lines = [
-        f"Recap: {recap.title} {recap.tag}".rstrip(),
-        f"{s.participants} participants ({s.first_timers} new, {s.returning} returning), "
-        f"{s.messages} messages, {s.answers} answers, {s.reactions} reactions, "
-        f"{s.duration_minutes} min",
-    ]
+    lines = [f"Recap: {recap.title} {recap.tag}".rstrip(), headline_text(recap)]
     for question in recap.questions:
-        state = " (skipped)" if question.skipped else ""
-        lines.append(f"{question.id}{state}: {question.text} ({len(question.answers)} answers)")
-        lines += [
-            f"  * {m.user_name}: {m.text} ({plural(m.reaction_count, 'reaction')})"
-            for m in question.highlights
-        ]
+        lines += question_text(question)
     if recap.themes:
         lines.append("Themes: " + ", ".join(recap.themes))
     if recap.links:
         lines.append("Links: " + " ".join(link.url for link in recap.links))
     if recap.participants:
-        lines.append("Thanks " + ", ".join(p.name for p in recap.participants) + "!")
+        lines.append(thanks_text(recap))
+    if recap.url:
+        lines.append(f"Full recap and downloads: {recap.url}")
     return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@ first occurrence, as calendar programs do.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -38,6 +39,9 @@ def check_rrule(text: str) -> str:
         raise RecurrenceError(f"{text!r} is not a valid RRULE: {exc}") from exc
     if not isinstance(rule, rrule):
         raise RecurrenceError(f"{text!r} must be a single RRULE")
+    if re.search(r"(^|;)\s*INTERVAL\s*=\s*0+\s*(;|$)", body, re.IGNORECASE):
+        # dateutil accepts it, then fails (or loops) when asked for the next start
+        raise RecurrenceError(f"{text!r}: INTERVAL must be 1 or more")
     return body
 
 

@@ -7,16 +7,25 @@ from collections.abc import Callable
 
 from bot.core.commands import Commands
 from bot.core.engine import Engine
-from bot.core.events import Command, CommandReply, PlatformEvent
+from bot.core.events import Command, CommandReply, IncomingMessage, PlatformEvent
+from bot.core.ingest import IngestBatcher
 from bot.core.intake import Intake
 
 log = logging.getLogger("chathost.service")
 
 
 class ChatService:
-    def __init__(self, engine: Engine, *, on_change: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        on_change: Callable[[], None] | None = None,
+        batch: bool = False,
+    ) -> None:
         self.engine = engine
-        self.intake = Intake(engine.store)
+        # ``batch``: store messages by group commit (see bot/core/ingest.py), for busy chats.
+        batcher = IngestBatcher(engine.store) if batch else None
+        self.intake = Intake(engine.store, batcher=batcher)
         self.commands = Commands(engine)
         self._on_change = on_change or (lambda: None)
 
@@ -29,8 +38,14 @@ class ChatService:
         run_id = await self.intake.handle(event)
         if run_id is None:
             return False
-        run = await self.engine.store.get_run(run_id)
-        if run is not None and run.state == "summarised":
+        batcher = self.intake.batcher
+        state = None
+        if batcher is not None and isinstance(event, IncomingMessage):
+            state = batcher.states.get(run_id)  # read after the commit: saves a query
+        if state is None:
+            run = await self.engine.store.get_run(run_id)
+            state = run.state if run is not None else None
+        if state == "summarised":
             await self.engine.refresh_recap(run_id)
         # No wake-up here: a message can only make a nudge fall due later, never earlier, so
         # the engine's next wake time stays right and the message path stays cheap.

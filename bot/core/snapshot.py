@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from bot.core.plan import Chat
-from bot.core.recap import MessageView, QuestionView, RunView
+from bot.core.recap import HIGHLIGHT_MARK, MessageView, QuestionView, Recap, RunView, build_recap
 from bot.core.store import MessageRow, ReactionRow, RunRow, Store
 
 
@@ -13,8 +14,41 @@ class RunNotFound(LookupError):
     """No run with that id (or no run at all for ``latest``)."""
 
 
-async def load_run_view(store: Store, run_id: int) -> RunView:
+@dataclass(frozen=True)
+class StoredRun:
+    """A run as the exports and the archive need it: its plan, its view and its recap."""
+
+    chat: Chat
+    view: RunView
+    recap: Recap
+
+
+async def find_run_id(store: Store, ref: str | int) -> int:
+    """A run id from what a person typed: a number, or ``latest`` (the last started run)."""
+    if isinstance(ref, int) or str(ref).strip().isdigit():
+        run_id = int(ref)
+        if await store.get_run(run_id) is None:
+            raise RunNotFound(f"no run {run_id}")
+        return run_id
+    if str(ref).strip().lower() != "latest":
+        raise RunNotFound(f"{ref!r} is not a run id; use a number or 'latest'")
+    run = await store.latest_run()
+    if run is None or run.id is None:
+        raise RunNotFound("no run has started yet")
+    return run.id
+
+
+async def load_stored_run(store: Store, run_id: int, *, public_url: str | None = None) -> StoredRun:
     run = await store.get_run(run_id)
+    if run is None:
+        raise RunNotFound(f"no run {run_id}")
+    view = await load_run_view(store, run_id, run=run)
+    chat = Chat.model_validate_json(run.plan_json)
+    return StoredRun(chat, view, build_recap(view, public_url=public_url))
+
+
+async def load_run_view(store: Store, run_id: int, *, run: RunRow | None = None) -> RunView:
+    run = run or await store.get_run(run_id)
     if run is None:
         raise RunNotFound(f"no run {run_id}")
     chat = Chat.model_validate_json(run.plan_json)
@@ -31,8 +65,12 @@ async def load_run_view(store: Store, run_id: int) -> RunView:
         for q in chat.questions
     ]
     earlier = await _earlier_participants(store, run)
-    hosts = frozenset(m.user_id for m in messages if m.kind == "host") | frozenset(
-        h.lower() for h in (*chat.hosts, *chat.cohosts)
+    # Hosts as the platform names them: reactions carry platform user ids, while the plan may
+    # list names, so a host's star counts even if that host never wrote a message.
+    hosts = frozenset(
+        [m.user_id for m in messages if m.kind == "host"]
+        + [r.user_id for r in reactions if chat.is_host(r.user_id, r.user_name)]
+        + [h.lower() for h in (*chat.hosts, *chat.cohosts)]
     )
     return RunView(
         run_id=run_id,
@@ -48,13 +86,19 @@ async def load_run_view(store: Store, run_id: int) -> RunView:
         host_ids=hosts,
         earlier_participants=earlier,
         highlights_per_question=chat.summary.highlights,
+        # Channel members when the chat ran: read once the runs table has a ``reach`` column.
+        reach=getattr(run, "reach", None),
     )
 
 
 def _views(messages: list[MessageRow], reactions: list[ReactionRow]) -> list[MessageView]:
     by_message: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    marked: set[int] = set()
     for reaction in reactions:
-        by_message[reaction.message_id][reaction.emoji].append(reaction.user_id)
+        if reaction.emoji == HIGHLIGHT_MARK:
+            marked.add(reaction.message_id)
+        else:
+            by_message[reaction.message_id][reaction.emoji].append(reaction.user_id)
     return [
         MessageView(
             id=m.id or 0,
@@ -70,14 +114,17 @@ def _views(messages: list[MessageRow], reactions: list[ReactionRow]) -> list[Mes
             reply_to=m.reply_to,
             edited=m.edit_count > 0,
             reactions={e: tuple(u) for e, u in by_message.get(m.id or 0, {}).items()},
+            highlighted=(m.id or 0) in marked,
         )
         for m in messages
     ]
 
 
 async def _earlier_participants(store: Store, run: RunRow) -> frozenset[str]:
-    earlier: set[str] = set()
-    for other in await store.runs_for_chat(run.chat_id):
-        if other.scheduled_start < run.scheduled_start:
-            earlier |= {p.user_id for p in await store.participants(other.id or 0)}
-    return frozenset(earlier)
+    """Everyone with a (non-deleted) message in an earlier run of the same chat."""
+    earlier = [
+        other.id
+        for other in await store.runs_for_chat(run.chat_id)
+        if other.scheduled_start < run.scheduled_start and other.id is not None
+    ]
+    return frozenset(user for _, user, _, _ in await store.message_authors(earlier))

@@ -6,8 +6,10 @@ import re
 from collections.abc import Iterable
 
 URL = re.compile(r"https?://[^\s<>|\"')\]]+")
-_SLACK_LINK = re.compile(r"<(https?://[^|>]+)(?:\|[^>]*)?>")
+_SLACK_LINK = re.compile(r"<(https?://[^|>]+)(?:\|([^>]*))?>")
 _MENTION = re.compile(r"<@[^>]+>|@\w[\w.\-]*")
+# Slack's <#C123|channel> and <!here>, and HTML tags people paste: markup, not words.
+_ANGLE = re.compile(r"</?[A-Za-z#!][^<>]*>")
 _LABEL = re.compile(r"\b[aq]\d{1,3}\b")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]", re.UNICODE)
 
@@ -41,12 +43,23 @@ def links(text: str) -> list[str]:
     return found
 
 
-def words(text: str, *, exclude: Iterable[str] = ()) -> list[str]:
-    """Lower-case content words: no links, mentions, labels, numbers or stop words."""
-    cleaned = URL.sub(" ", _SLACK_LINK.sub(" ", text))
-    cleaned = _MENTION.sub(" ", cleaned).lower().replace("’", "'")
+def skip_words(exclude: Iterable[str] = ()) -> frozenset[str]:
+    """Stop words plus ``exclude``, normalised once (a run has thousands of messages)."""
+    return STOP_WORDS | {e.lower().lstrip("#") for e in exclude}
+
+
+def words(
+    text: str, *, exclude: Iterable[str] = (), skip: frozenset[str] | None = None
+) -> list[str]:
+    """Lower-case content words: no links, mentions, labels, numbers or stop words.
+
+    ``skip`` (from ``skip_words``) replaces ``exclude`` when called for many messages.
+    """
+    # A Slack link's label is what people read; its URL is not a word.
+    cleaned = URL.sub(" ", _SLACK_LINK.sub(lambda m: f" {m.group(2) or ''} ", text))
+    cleaned = _ANGLE.sub(" ", _MENTION.sub(" ", cleaned)).lower().replace("’", "'")
     cleaned = _LABEL.sub(" ", cleaned)
-    skip = STOP_WORDS | {e.lower().lstrip("#") for e in exclude}
+    skip = skip if skip is not None else skip_words(exclude)
     out = []
     for word in _WORD.findall(cleaned):
         word = word.strip("'-")

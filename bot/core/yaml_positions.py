@@ -62,13 +62,37 @@ def load_positioned(text: str) -> PositionedDoc:
         loader.dispose()
 
 
-def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path, doc: PositionedDoc) -> Any:
+def _construct(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    """PyYAML's constructors raise plain ValueError/OverflowError for values such as
+    ``2026-13-45`` or ``!!float abc``; give them the node's position like any YAML error."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except yaml.YAMLError:
+        raise
+    except (ValueError, OverflowError, TypeError, RecursionError) as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"cannot read this value ({exc})", node.start_mark
+        ) from exc
+
+
+def _build(
+    loader: yaml.SafeLoader,
+    node: yaml.Node,
+    path: Path,
+    doc: PositionedDoc,
+    open_nodes: frozenset[int] = frozenset(),
+) -> Any:
     doc.values.setdefault(path, _pos(node.start_mark))
+    if id(node) in open_nodes:  # an alias inside its own anchor: `a: &x [*x]`
+        raise yaml.constructor.ConstructorError(
+            None, None, "an alias refers to the value that contains it", node.start_mark
+        )
+    inner = open_nodes | {id(node)}
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = _construct(loader, key_node)
             if not isinstance(key, str | int):
                 key = str(key)
             child = (*path, key)
@@ -76,11 +100,11 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path, doc: Positioned
                 doc.duplicate_keys.append(child)
             doc.keys[child] = _pos(key_node.start_mark)
             doc.values[child] = _pos(value_node.start_mark)
-            result[key] = _build(loader, value_node, child, doc)
+            result[key] = _build(loader, value_node, child, doc, inner)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(loader, item, (*path, i), doc) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+        return [_build(loader, item, (*path, i), doc, inner) for i, item in enumerate(node.value)]
+    return _construct(loader, node)
 
 
 def format_path(path: Path) -> str:
@@ -165,6 +189,8 @@ class PositionedValidator:
             self.add(path, message)
 
     def _unknown_key_message(self, path: Path) -> str:
+        if not path:  # the key's name looked like a pydantic location and was filtered out
+            return "unknown key"
         parent = model_at(self.root, path[:-1])
         choices = list(parent.model_fields) if parent else []
         close = difflib.get_close_matches(str(path[-1]), choices, n=1)
@@ -189,6 +215,9 @@ def parse_positioned(text: str, filename: str) -> PositionedDoc:
     """Like ``load_positioned``, but a syntax error becomes a PlanError with its position."""
     try:
         return load_positioned(text)
+    except RecursionError as exc:
+        issue = PlanIssue(filename, 1, 1, "(syntax)", "the YAML is nested too deeply")
+        raise PlanError([issue]) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

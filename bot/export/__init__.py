@@ -1,1 +1,4 @@
-"""Writers of a stored run: JSON (the rehearsal's run.json), Markdown, and more."""
+"""Writers of a stored run: Markdown, self-contained HTML, JSON (run.json) and CSV.
+
+``formats.render`` picks one; images (the word cloud) need Pillow and are skipped without it.
+"""

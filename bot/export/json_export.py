@@ -1,13 +1,17 @@
-"""run.json: the stored run as data. The rehearsal writes it; ``chathost export`` too."""
+"""run.json: the stored run as data. The rehearsal writes it; ``chathost export`` too.
+
+Fields are only ever added, never renamed, so scripts written against run.json keep working.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from bot.core.plan import Chat
-from bot.core.recap import MessageView, Recap, RunView
+from bot.core.recap import MessageView, Recap, RunView, thanks_text
 
 
 def _time(value: datetime | None) -> str | None:
@@ -37,6 +41,7 @@ def _message(view: RunView, message: MessageView) -> dict[str, Any]:
         "thread": message.thread_id,
         "reply_to": message.reply_to,
         "edited": message.edited,
+        "highlighted": message.highlighted,
         "reactions": {emoji: list(users) for emoji, users in message.reactions.items()},
     }
 
@@ -60,6 +65,7 @@ def run_document(chat: Chat, view: RunView, recap: Recap) -> dict[str, Any]:
             "scheduled_start": _time(view.scheduled_start),
             "started_at": _time(view.started_at),
             "ended_at": _time(view.ended_at),
+            "url": recap.url,
         },
         "stats": stats,
         "questions": [
@@ -70,6 +76,7 @@ def run_document(chat: Chat, view: RunView, recap: Recap) -> dict[str, Any]:
                 "skipped": q.skipped,
                 "replies": [_message(view, m) for m in by_id[q.id].answers],
                 "highlights": [m.message_id for m in by_id[q.id].highlights],
+                "host_picks": list(by_id[q.id].host_picks),
                 "host_messages": [_message(view, m) for m in by_id[q.id].host_messages],
             }
             for q in view.questions
@@ -87,4 +94,10 @@ def run_document(chat: Chat, view: RunView, recap: Recap) -> dict[str, Any]:
         ],
         "themes": list(recap.themes),
         "links": [asdict(link) for link in recap.links],
+        "thanks": thanks_text(recap),
     }
+
+
+def run_json(chat: Chat, view: RunView, recap: Recap) -> str:
+    """The document as text, as run.json and ``chathost export --format json`` write it."""
+    return json.dumps(run_document(chat, view, recap), indent=2, ensure_ascii=False) + "\n"

@@ -2,23 +2,59 @@
 
 from __future__ import annotations
 
-from bot.core.recap import MessageView, Recap, plural
+import re
+
+from bot.core.recap import MessageView, QuestionRecap, Recap, plural, thanks_text
+
+# Characters that would turn a message into HTML, a link or code in a Markdown viewer.
+# CommonMark lets any ASCII punctuation be backslash-escaped, which shows it literally.
+_ACTIVE = re.compile(r"([\\<>\[\]`])")
 
 
-def _quote(message: MessageView) -> str:
+def md_text(text: str) -> str:
+    """User text for one Markdown line: no raw HTML, no fake links, no line breaks."""
+    return _ACTIVE.sub(r"\\\1", " ".join(text.split()))
+
+
+def _quote(message: MessageView, *, pick: bool = False) -> str:
     count = message.reaction_count
-    reactions = f" ({plural(count, 'reaction')})" if count else ""
-    text = message.text.replace("\n", " ")
-    return f"- **{message.user_name}**: {text}{reactions}"
+    notes = [plural(count, "reaction")] if count else []
+    if message.edited:
+        notes.append("edited")
+    if pick:
+        notes.append("★ host pick")
+    extra = f" ({', '.join(notes)})" if notes else ""
+    return f"- **{md_text(message.user_name)}**: {md_text(message.text)}{extra}"
+
+
+def _question(question: QuestionRecap) -> list[str]:
+    skipped = " *(skipped)*" if question.skipped else ""
+    lines = [f"## {question.id}: {md_text(question.text)}{skipped}", ""]
+    lines.append(f"{plural(len(question.answers), 'answer')}.")
+    if question.highlights:
+        lines += ["", "Highlights:"]
+        lines += [_quote(m, pick=m.message_id in question.host_picks) for m in question.highlights]
+    if question.answers:
+        lines += ["", "<details><summary>All answers</summary>", ""]
+        lines += [_quote(m) for m in question.answers]
+        lines += ["", "</details>"]
+    if question.host_messages:
+        lines += ["", "From the hosts:"]
+        lines += [
+            f"> **{md_text(m.user_name)}**: {md_text(m.text)}  " for m in question.host_messages
+        ]
+    lines.append("")
+    return lines
 
 
 def recap_markdown(recap: Recap) -> str:
     s = recap.stats
     when = f"{recap.started_at:%Y-%m-%d %H:%M} UTC" if recap.started_at else "not started"
+    reach = f" · reach {plural(s.reach, 'member')}" if s.reach is not None else ""
     lines = [
         f"# {recap.title} {recap.tag}".rstrip(),
         "",
-        f"{when} · {s.duration_minutes} minutes",
+        f"{when} · {s.duration_minutes} minutes{reach}",
         "",
         "| participants | new | returning | messages | answers | reactions |",
         "|---|---|---|---|---|---|",
@@ -26,25 +62,19 @@ def recap_markdown(recap: Recap) -> str:
         f"| {s.reactions} |",
         "",
     ]
+    if recap.url:
+        lines += [f"Full recap, word cloud and downloads: <{recap.url}>", ""]
+    if recap.questions:
+        per_question = ", ".join(f"{q.id} {len(q.answers)}" for q in recap.questions)
+        lines += [f"**Answers per question:** {per_question}", ""]
     if recap.themes:
-        lines += [f"**Themes:** {', '.join(recap.themes)}", ""]
+        lines += [f"**Themes:** {md_text(', '.join(recap.themes))}", ""]
     for question in recap.questions:
-        skipped = " *(skipped)*" if question.skipped else ""
-        lines += [f"## {question.id}: {question.text}{skipped}", ""]
-        lines.append(f"{len(question.answers)} answers.")
-        if question.highlights:
-            lines += ["", "Highlights:", *(_quote(m) for m in question.highlights)]
-        if question.answers:
-            lines += ["", "<details><summary>All answers</summary>", ""]
-            lines += [_quote(m) for m in question.answers]
-            lines += ["", "</details>"]
-        lines.append("")
+        lines += _question(question)
     if recap.links:
         lines += ["## Links shared", ""]
-        lines += [f"- <{link.url}> ({link.user_name})" for link in recap.links]
+        lines += [f"- <{link.url}> ({md_text(link.user_name)})" for link in recap.links]
         lines.append("")
     if recap.participants:
-        lines += ["## Thank you", ""]
-        lines.append(", ".join(p.name for p in recap.participants) + ".")
-        lines.append("")
+        lines += ["## Thank you", "", md_text(thanks_text(recap)), ""]
     return "\n".join(lines)

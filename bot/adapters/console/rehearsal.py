@@ -129,7 +129,7 @@ class Rehearsal:
 
     def _events(self, item: Scripted, reply: Reply) -> list[PlatformEvent | Command]:
         now = self.clock.now()
-        message_id = f"m{item.index}"
+        message_id = self._message_id(item.index)
         user = User(id=reply.user, name=reply.user)
         if item.action == "edit":
             return [MessageEdited(PLATFORM, self.channel, message_id, reply.edit or "", now)]
@@ -147,7 +147,7 @@ class Rehearsal:
                 reply.text,
                 now,
                 thread_id=None,
-                reply_to=f"m{reply.reply_to}" if reply.reply_to is not None else None,
+                reply_to=self._message_id(reply.reply_to) if reply.reply_to is not None else None,
             )
         ]
         for emoji, people in reply.reactions.items():
@@ -156,6 +156,10 @@ class Rehearsal:
                 for p in people
             ]
         return events
+
+    def _message_id(self, index: int) -> str:
+        """Unique per rehearsed run, so two rehearsals can share one database."""
+        return f"{self.start:%Y%m%dT%H%M}-m{index}"
 
     async def _deliver(self, event: PlatformEvent | Command, reply: Reply) -> None:
         if isinstance(event, Command):

@@ -3,7 +3,8 @@
 The database is the source of truth for every run; the scheduler only wakes the engine.
 """
 
-from bot.core.store.database import PostClaim, Store, StoreError, open_store
+from bot.core.store.database import PostClaim, Store, StoreError, open_store, storable
+from bot.core.store.retry import RetryPolicy, is_transient, retry_transient
 from bot.core.store.tables import (
     MessageRow,
     NudgeRow,
@@ -21,9 +22,13 @@ __all__ = [
     "PostClaim",
     "PostRow",
     "ReactionRow",
+    "RetryPolicy",
     "RunRow",
     "Store",
     "StoreError",
     "UserPrefRow",
+    "is_transient",
     "open_store",
+    "retry_transient",
+    "storable",
 ]

@@ -6,6 +6,7 @@ inserts guarded by unique constraints or compare-and-set updates, so repeating t
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, delete, event, func, select, update
+from sqlalchemy import case, delete, event, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -47,6 +48,9 @@ class PostClaim:
     at: datetime
     question_id: str | None = None
     skipped: bool = False
+    # Who delivers it, and until when nobody else may (see PostRow.lease_owner).
+    owner: str | None = None
+    lease_until: datetime | None = None
 
 
 OPEN_STATES = ("scheduled", "announced", "running", "paused", "ended")
@@ -79,10 +83,29 @@ def create_engine_for(url: str) -> AsyncEngine:
 
 
 async def open_store(url: str, *, create: bool = True) -> Store:
+    """Open the database; with ``create`` (the default) upgrade its schema to the newest."""
     store = Store(create_engine_for(url))
     if create:
-        await store.create_all()
+        try:
+            await store.migrate()
+        except BaseException:
+            await store.close()
+            raise
     return store
+
+
+# Text the databases cannot hold: PostgreSQL refuses NUL in text, and neither driver can
+# encode a lone UTF-16 surrogate (a platform payload can carry both). They become U+FFFD.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: str) -> str:
+    """``value`` with the characters no database can store replaced by U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", value)
+
+
+def _storable_values(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: storable(v) if isinstance(v, str) else v for k, v in values.items()}
 
 
 class Store:
@@ -92,8 +115,20 @@ class Store:
         self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
     async def create_all(self) -> None:
+        """Tables without versioning; kept for callers of release 1. Prefer ``migrate``."""
         async with self.engine.begin() as conn:
             await conn.run_sync(SQLModel.metadata.create_all)
+
+    async def migrate(self, target: str = "head") -> None:
+        """Upgrade the schema with Alembic (safe when several processes start at once)."""
+        from bot.core.store.migrate import upgrade
+
+        await upgrade(self.engine, target)
+
+    async def ping(self) -> None:
+        """One round trip to the database; raises when it does not answer."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -179,9 +214,10 @@ class Store:
             update(RunRow)
             .where(RunRow.id == run.id, RunRow.version == run.version)
             .values(**changes, version=run.version + 1)
+            .returning(RunRow.id)
         )
         async with self.session() as s:
-            if (await s.execute(stmt)).rowcount != 1:
+            if (await s.execute(stmt)).scalar_one_or_none() is None:
                 return None, None
             post = await self._claim(s, run.id, claim) if claim else None
         return run.model_copy(update={**changes, "version": run.version + 1}), post
@@ -192,10 +228,11 @@ class Store:
             update(RunRow)
             .where(RunRow.id == run.id, RunRow.version == run.version)
             .values(**changes, version=run.version + 1)
+            .returning(RunRow.id)
         )
         async with self.session() as s:
-            result = await s.execute(stmt)
-        if result.rowcount != 1:
+            won = (await s.execute(stmt)).scalar_one_or_none() is not None
+        if not won:
             return None
         return run.model_copy(update={**changes, "version": run.version + 1})
 
@@ -216,6 +253,8 @@ class Store:
                 question_id=claim.question_id,
                 claimed_at=claim.at,
                 skipped=claim.skipped,
+                lease_owner=claim.owner,
+                lease_until=claim.lease_until,
             )
             .on_conflict_do_nothing()
             .returning(PostRow.id)
@@ -235,7 +274,47 @@ class Store:
         async with self.session() as s:
             return list((await s.execute(stmt.order_by(PostRow.id))).scalars())
 
-    async def mark_posted(self, post_id: int, ref: PostedRef, now: datetime) -> None:
+    async def lease_post(
+        self, post_id: int, owner: str, now: datetime, until: datetime
+    ) -> PostRow | None:
+        """Take the delivery of a pending post if nobody holds it; the post, or None.
+
+        The single UPDATE is the arbiter between processes: of several that find the same
+        post due, one gets a row back and delivers; the others skip it.
+        """
+        stmt = (
+            update(PostRow)
+            .where(
+                PostRow.id == post_id,
+                PostRow.posted_at.is_(None),
+                PostRow.gave_up.is_(False),
+                PostRow.skipped.is_(False),
+                or_(PostRow.lease_until.is_(None), PostRow.lease_until <= now),
+            )
+            .values(lease_owner=owner, lease_until=until)
+            .returning(PostRow.id)
+        )
+        async with self.session() as s:
+            if (await s.execute(stmt)).scalar_one_or_none() is None:
+                return None
+            return await s.get(PostRow, post_id)
+
+    async def renew_post_lease(self, post_id: int, owner: str, until: datetime) -> bool:
+        """Keep a delivery in flight ours; False if it is no longer ours (or already done)."""
+        stmt = (
+            update(PostRow)
+            .where(PostRow.id == post_id, PostRow.lease_owner == owner, PostRow.posted_at.is_(None))
+            .values(lease_until=until)
+            .returning(PostRow.id)
+        )
+        async with self.session() as s:
+            return (await s.execute(stmt)).scalar_one_or_none() is not None
+
+    async def mark_posted(
+        self, post_id: int, ref: PostedRef, now: datetime, *, run_thread: bool = False
+    ) -> None:
+        """Record a delivery; with ``run_thread`` the run adopts the post's thread in the same
+        transaction, so a crash cannot leave a per-chat thread unrecorded."""
         stmt = (
             update(PostRow)
             .where(PostRow.id == post_id)
@@ -245,16 +324,35 @@ class Store:
                 message_id=ref.message_id,
                 thread_id=ref.thread_id,
                 error=None,
+                lease_owner=None,
+                lease_until=None,
             )
+            .returning(PostRow.run_id)
         )
         async with self.session() as s:
-            await s.execute(stmt)
+            run_id = (await s.execute(stmt)).scalar_one_or_none()
+            if run_thread and ref.thread_id and run_id is not None:
+                # Bumping the version makes any stale compare-and-set elsewhere re-read.
+                await s.execute(
+                    update(RunRow)
+                    .where(RunRow.id == run_id, RunRow.thread_id.is_(None))
+                    .values(thread_id=ref.thread_id, version=RunRow.version + 1)
+                )
 
-    async def mark_post_failed(self, post: PostRow, error: str, *, give_up: bool) -> None:
+    async def mark_post_failed(
+        self, post: PostRow, error: str, *, give_up: bool, retry_at: datetime | None = None
+    ) -> None:
+        """Count a failed attempt; ``retry_at`` is when anyone may try again (the back-off)."""
         stmt = (
             update(PostRow)
             .where(PostRow.id == post.id)
-            .values(error=error, attempts=PostRow.attempts + 1, gave_up=give_up)
+            .values(
+                error=storable(error),
+                attempts=PostRow.attempts + 1,
+                gave_up=give_up,
+                lease_owner=None,
+                lease_until=retry_at,
+            )
         )
         async with self.session() as s:
             await s.execute(stmt)
@@ -280,7 +378,8 @@ class Store:
 
     async def add_message(self, row: MessageRow, *, is_host: bool) -> MessageRow | None:
         """Store a message and count its author in one transaction; None if a duplicate."""
-        values = row.model_dump(exclude={"id"})
+        values = _storable_values(row.model_dump(exclude={"id"}))
+        row = row.model_copy(update=values)
         insert_message = (
             self._insert(MessageRow)
             .values(**values)
@@ -318,15 +417,16 @@ class Store:
     ) -> MessageRow | None:
         stmt = select(MessageRow).where(
             MessageRow.platform == platform,
-            MessageRow.channel_id == channel_id,
-            MessageRow.platform_message_id == message_id,
+            MessageRow.channel_id == storable(channel_id),
+            MessageRow.platform_message_id == storable(message_id),
         )
         async with self.session() as s:
             return (await s.execute(stmt)).scalar_one_or_none()
 
     async def update_message(self, message_id: int, **changes: Any) -> None:
+        values = _storable_values(changes)
         async with self.session() as s:
-            await s.execute(update(MessageRow).where(MessageRow.id == message_id).values(**changes))
+            await s.execute(update(MessageRow).where(MessageRow.id == message_id).values(**values))
 
     async def run_messages(self, run_id: int, *, include_deleted: bool = False) -> list[MessageRow]:
         stmt = select(MessageRow).where(MessageRow.run_id == run_id)
@@ -345,24 +445,29 @@ class Store:
             self._insert(ReactionRow)
             .values(
                 message_id=message_id,
-                user_id=user_id,
-                user_name=user_name,
-                emoji=emoji,
+                user_id=storable(user_id),
+                user_name=storable(user_name),
+                emoji=storable(emoji),
                 created_at=now,
             )
             .on_conflict_do_nothing()
+            .returning(ReactionRow.id)
         )
         async with self.session() as s:
-            return (await s.execute(stmt)).rowcount == 1
+            return (await s.execute(stmt)).scalar_one_or_none() is not None
 
     async def remove_reaction(self, message_id: int, user_id: str, emoji: str) -> bool:
-        stmt = delete(ReactionRow).where(
-            ReactionRow.message_id == message_id,
-            ReactionRow.user_id == user_id,
-            ReactionRow.emoji == emoji,
+        stmt = (
+            delete(ReactionRow)
+            .where(
+                ReactionRow.message_id == message_id,
+                ReactionRow.user_id == storable(user_id),
+                ReactionRow.emoji == storable(emoji),
+            )
+            .returning(ReactionRow.id)
         )
         async with self.session() as s:
-            return (await s.execute(stmt)).rowcount == 1
+            return (await s.execute(stmt)).first() is not None
 
     async def reactions_for_run(self, run_id: int) -> list[ReactionRow]:
         stmt = (
@@ -387,8 +492,21 @@ class Store:
             return list((await s.execute(stmt)).scalars())
 
     async def claim_nudge(
-        self, run_id: int, user_id: str, seq: int, question_id: str | None, via: str, now: datetime
+        self,
+        run_id: int,
+        user_id: str,
+        seq: int,
+        question_id: str | None,
+        via: str,
+        now: datetime,
+        *,
+        lease_until: datetime | None = None,
     ) -> bool:
+        """Claim the ``seq``-th nudge of a person in a run; False if it was claimed before.
+
+        Without ``lease_until`` the nudge counts as delivered at once (release-1 behaviour:
+        at most once); with it, it stays pending until ``mark_nudge_delivered``.
+        """
         stmt = (
             self._insert(NudgeRow)
             .values(
@@ -398,11 +516,82 @@ class Store:
                 question_id=question_id,
                 via=via,
                 sent_at=now,
+                lease_until=lease_until,
+                delivered_at=None if lease_until else now,
             )
             .on_conflict_do_nothing()
+            .returning(NudgeRow.id)
         )
         async with self.session() as s:
-            return (await s.execute(stmt)).rowcount == 1
+            return (await s.execute(stmt)).scalar_one_or_none() is not None
+
+    async def pending_nudges(self, max_attempts: int) -> list[NudgeRow]:
+        """Claimed nudges not delivered yet (their claimer died or the platform failed)."""
+        stmt = select(NudgeRow).where(
+            NudgeRow.delivered_at.is_(None),
+            NudgeRow.gave_up.is_(False),
+            NudgeRow.attempts < max_attempts,
+        )
+        async with self.session() as s:
+            return list((await s.execute(stmt.order_by(NudgeRow.id))).scalars())
+
+    async def lease_nudge(self, nudge_id: int, now: datetime, until: datetime) -> NudgeRow | None:
+        """Take a pending nudge's delivery if its lease ran out; the nudge, or None."""
+        stmt = (
+            update(NudgeRow)
+            .where(
+                NudgeRow.id == nudge_id,
+                NudgeRow.delivered_at.is_(None),
+                or_(NudgeRow.lease_until.is_(None), NudgeRow.lease_until <= now),
+            )
+            .values(lease_until=until)
+            .returning(NudgeRow.id)
+        )
+        async with self.session() as s:
+            if (await s.execute(stmt)).scalar_one_or_none() is None:
+                return None
+            return await s.get(NudgeRow, nudge_id)
+
+    async def renew_nudge_lease(self, nudge_id: int, until: datetime) -> bool:
+        """Keep a nudge in flight ours; False once it is delivered or abandoned."""
+        stmt = (
+            update(NudgeRow)
+            .where(
+                NudgeRow.id == nudge_id,
+                NudgeRow.delivered_at.is_(None),
+                NudgeRow.gave_up.is_(False),
+            )
+            .values(lease_until=until)
+            .returning(NudgeRow.id)
+        )
+        async with self.session() as s:
+            return (await s.execute(stmt)).scalar_one_or_none() is not None
+
+    async def mark_nudge_delivered(self, nudge_id: int, now: datetime) -> None:
+        stmt = (
+            update(NudgeRow)
+            .where(NudgeRow.id == nudge_id)
+            .values(delivered_at=now, lease_until=None)
+        )
+        async with self.session() as s:
+            await s.execute(stmt)
+
+    async def mark_nudge_failed(self, nudge_id: int, retry_at: datetime | None) -> None:
+        """Count a failed attempt; ``retry_at`` None abandons it (the question moved on)."""
+        stmt = (
+            update(NudgeRow)
+            .where(NudgeRow.id == nudge_id)
+            .values(attempts=NudgeRow.attempts + 1, lease_until=retry_at, gave_up=retry_at is None)
+        )
+        async with self.session() as s:
+            await s.execute(stmt)
+
+    async def find_nudge(self, run_id: int, user_id: str, seq: int) -> NudgeRow | None:
+        stmt = select(NudgeRow).where(
+            NudgeRow.run_id == run_id, NudgeRow.user_id == user_id, NudgeRow.seq == seq
+        )
+        async with self.session() as s:
+            return (await s.execute(stmt)).scalar_one_or_none()
 
     async def quiet_users(self, platform: str) -> set[str]:
         stmt = select(UserPrefRow.user_id).where(
@@ -437,10 +626,11 @@ class Store:
                 )
             )
             removed = await s.execute(
-                delete(MessageRow).where(
-                    MessageRow.platform == platform, MessageRow.user_id == user_id
-                )
+                delete(MessageRow)
+                .where(MessageRow.platform == platform, MessageRow.user_id == user_id)
+                .returning(MessageRow.id)
             )
+            count = len(removed.all())
             await s.execute(
                 delete(NudgeRow).where(NudgeRow.user_id == user_id, NudgeRow.run_id.in_(runs))
             )
@@ -449,7 +639,7 @@ class Store:
                     ParticipantRow.user_id == user_id, ParticipantRow.run_id.in_(runs)
                 )
             )
-            return removed.rowcount
+            return count
 
     async def chats(self) -> list[ChatRow]:
         async with self.session() as s:
@@ -463,3 +653,34 @@ class Store:
         )
         async with self.session() as s:
             return int((await s.execute(stmt)).scalar_one())
+
+    # reads for the recap, the exports and the archive
+
+    async def latest_run(self) -> RunRow | None:
+        """The run that started last (``chathost export latest``): future runs have no data."""
+        stmt = (
+            select(RunRow)
+            .where(RunRow.started_at.is_not(None))
+            .order_by(RunRow.started_at.desc(), RunRow.id.desc())
+            .limit(1)
+        )
+        async with self.session() as s:
+            return (await s.execute(stmt)).scalar_one_or_none()
+
+    async def get_chat(self, chat_id: str) -> ChatRow | None:
+        async with self.session() as s:
+            return await s.get(ChatRow, chat_id)
+
+    async def message_authors(self, run_ids: list[int]) -> list[tuple[int, str, str, int]]:
+        """(run id, user id, kind, messages) per person and kind, deleted messages left out:
+        attendance across runs without loading every message."""
+        if not run_ids:
+            return []
+        stmt = (
+            select(MessageRow.run_id, MessageRow.user_id, MessageRow.kind, func.count())
+            .where(MessageRow.run_id.in_(run_ids), MessageRow.deleted_at.is_(None))
+            .group_by(MessageRow.run_id, MessageRow.user_id, MessageRow.kind)
+        )
+        async with self.session() as s:
+            rows = (await s.execute(stmt)).all()
+        return [(int(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]

@@ -76,6 +76,11 @@ class PostRow(SQLModel, table=True):
     error: str | None = None
     attempts: int = 0
     gave_up: bool = False
+    # The delivery lease (schema 0002): only ``lease_owner`` may deliver until ``lease_until``;
+    # after a failure ``lease_until`` is the back-off time and the owner is cleared. A process
+    # that dies mid-delivery stops renewing, so another one takes the post over.
+    lease_owner: str | None = None
+    lease_until: datetime | None = _when(nullable=True)
 
 
 class MessageRow(SQLModel, table=True):
@@ -149,6 +154,12 @@ class NudgeRow(SQLModel, table=True):
     question_id: str | None = None
     via: str
     sent_at: datetime = _when()
+    # Schema 0002: a claimed nudge is delivered by its claimer, or after ``lease_until`` by
+    # another process; ``delivered_at`` marks it done (release-1 rows were backfilled).
+    delivered_at: datetime | None = _when(nullable=True)
+    lease_until: datetime | None = _when(nullable=True)
+    attempts: int = 0
+    gave_up: bool = False
 
 
 class UserPrefRow(SQLModel, table=True):

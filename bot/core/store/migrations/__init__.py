@@ -1,0 +1,1 @@
+"""Alembic migrations of chathost's schema; ``open_store`` runs them (see store/migrate.py)."""

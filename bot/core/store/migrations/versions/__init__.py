@@ -1,0 +1,1 @@
+"""One file per schema revision; packaged with ``bot`` so installs can upgrade themselves."""

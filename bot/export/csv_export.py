@@ -1,0 +1,52 @@
+"""CSV: one row per message, for spreadsheets. Deleted messages are not in the store's reads."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from bot.core.recap import MessageView, RunView
+
+COLUMNS = (
+    "time", "user", "question", "text", "reactions", "edited", "thread",
+    "kind", "user_id", "message_id", "reply_to", "highlighted",
+)
+# A cell starting with one of these runs as a formula in Excel and LibreOffice (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(text: str) -> str:
+    """User text that a spreadsheet shows as text: a leading formula character gets a quote."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def reactions_cell(message: MessageView) -> str:
+    """``+1=3; star=1``: each emoji with the number of people who used it."""
+    return "; ".join(f"{emoji}={len(users)}" for emoji, users in message.reactions.items())
+
+
+def _row(message: MessageView) -> dict[str, str]:
+    return {
+        "time": message.created_at.isoformat(),
+        "user": safe_cell(message.user_name),
+        "question": message.question_id or "",
+        "text": safe_cell(message.text),
+        "reactions": reactions_cell(message),
+        "edited": "yes" if message.edited else "no",
+        "thread": message.thread_id or "",
+        "kind": message.kind,
+        "user_id": safe_cell(message.user_id),
+        "message_id": message.message_id,
+        "reply_to": message.reply_to or "",
+        "highlighted": "yes" if message.highlighted else "no",
+    }
+
+
+def run_csv(view: RunView) -> str:
+    """Every stored message of the run in time order, with a header row."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for message in sorted(view.messages, key=lambda m: (m.created_at, m.id)):
+        writer.writerow(_row(message))
+    return out.getvalue()

@@ -1,0 +1,140 @@
+"""Images drawn with Pillow: the word cloud and fonts. Optional: without Pillow, no images.
+
+Kept out of ``bot.core`` so the core never needs Pillow.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Sequence
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from PIL.ImageFont import FreeTypeFont
+
+# Bold sans fonts with wide coverage (Latin, Greek, Cyrillic, Hebrew, Arabic) on Debian,
+# macOS and other Linux distributions; Pillow's bundled font is the fallback.
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf",
+    "/Library/Fonts/Arial Unicode.ttf",
+)
+PALETTE = ("#0f766e", "#4338ca", "#b45309", "#be185d", "#0369a1", "#4d7c0f", "#7c3aed")
+
+
+def pillow_available() -> bool:
+    try:
+        import PIL.ImageDraw  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=64)
+def font(size: int) -> FreeTypeFont:
+    from PIL import ImageFont
+
+    for path in FONT_CANDIDATES:
+        if Path(path).exists():
+            return ImageFont.truetype(path, size)
+    return ImageFont.load_default(size=size)  # Pillow >= 10.1 ships a scalable font
+
+
+def data_uri(png: bytes) -> str:
+    """A PNG inlined for a self-contained HTML file."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def png_bytes(image: Any, colors: int = 64) -> bytes:
+    """PNG with an adaptive palette: flat colours on white need few, and it keeps the HTML
+    export (which inlines the image) small."""
+    buffer = BytesIO()
+    image.quantize(colors=colors).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def wordcloud_png(
+    weights: Sequence[tuple[str, int]],
+    *,
+    width: int = 900,
+    height: int = 420,
+    max_words: int = 60,
+    background: str = "#ffffff",
+) -> bytes | None:
+    """A word cloud: the most used words biggest, laid out on a spiral from the centre.
+
+    Deterministic (same words, same picture), so exports are reproducible. None when there
+    are no words or Pillow is not installed.
+    """
+    words = [(w, n) for w, n in weights if n > 0][:max_words]
+    if not words or not pillow_available():
+        return None
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (width, height), background)
+    draw = ImageDraw.Draw(image)
+    # The mask holds what is drawn, thickened by the stroke: a free spot is an empty crop.
+    mask = Image.new("L", (width, height), 0)
+    mask_draw = ImageDraw.Draw(mask)
+    top = max(n for _, n in words)
+    low = min(n for _, n in words)
+    biggest = max(18, min(height // 4, int(width / max(4, len(words[0][0])) * 1.4)))
+    for rank, (word, uses) in enumerate(words):
+        share = 1.0 if top == low else (math.sqrt(uses) - math.sqrt(low)) / (
+            math.sqrt(top) - math.sqrt(low)
+        )
+        size = int(14 + (biggest - 14) * share)
+        while size >= 11:
+            spot = _place(mask, font(size), word, width, height)
+            if spot is not None:
+                draw.text(spot, word, font=font(size), fill=PALETTE[rank % len(PALETTE)])
+                mask_draw.text(
+                    spot, word, font=font(size), fill=255, stroke_width=3, stroke_fill=255
+                )
+                break
+            size = int(size * 0.8)
+    return png_bytes(_trim(image, mask))
+
+
+def _trim(image: Any, mask: Any, margin: int = 16) -> Any:
+    """Cut the empty border: a chat with few words should not float in white space."""
+    box = mask.getbbox()
+    if box is None:
+        return image
+    left, top, right, bottom = box
+    return image.crop(
+        (
+            max(0, left - margin),
+            max(0, top - margin),
+            min(image.width, right + margin),
+            min(image.height, bottom + margin),
+        )
+    )
+
+
+def _place(
+    mask: Any, face: FreeTypeFont, word: str, width: int, height: int
+) -> tuple[int, int] | None:
+    """The first free spot on a spiral from the centre, as a text origin; None if full."""
+    left, top, right, bottom = face.getbbox(word)
+    w, h = right - left, bottom - top
+    if w >= width or h >= height:
+        return None
+    cx, cy = (width - w) / 2, (height - h) / 2
+    aspect = width / height
+    t = 0.0
+    while t < 200:
+        x = int(cx + aspect * 2.2 * t * math.cos(t))
+        y = int(cy + 2.2 * t * math.sin(t))
+        if 0 <= x <= width - w and 0 <= y <= height - h:
+            if mask.crop((x, y, x + w, y + h)).getbbox() is None:
+                return x - left, y - top
+        elif abs(x - cx) > width and abs(y - cy) > height:
+            return None
+        t += 0.35 if t < 20 else 0.2
+    return None
