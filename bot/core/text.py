@@ -68,3 +68,24 @@ def words(
         if len(word) >= 3 and word not in skip:
             out.append(word)
     return out
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Pieces of at most ``limit`` characters, cut at a line break, else a space, else hard.
+
+    Platforms cap message sizes differently; each adapter passes its own limit. Empty text
+    gives no pieces.
+    """
+    chunks: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit + 1)
+        if cut <= 0:
+            cut = rest.rfind(" ", 0, limit + 1)
+        if cut <= 0:
+            cut = limit
+        chunks.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        chunks.append(rest)
+    return chunks

@@ -13,6 +13,7 @@ import discord
 
 from bot.core.ports import Outgoing
 from bot.core.recap import QuestionRecap, Recap, plural
+from bot.core.text import split_text
 
 # Discord's limits (developer docs, "Embed Limits" and "Create Message"):
 CONTENT_LIMIT = 2000  # characters of a message's plain content
@@ -52,23 +53,6 @@ class Rendered:
 def clip(text: str, limit: int) -> str:
     """Shorten to ``limit`` characters, marking the cut with an ellipsis."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def split_text(text: str, limit: int) -> list[str]:
-    """Split at line breaks (else spaces, else anywhere) into chunks of at most ``limit``."""
-    chunks: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit + 1)
-        if cut <= 0:
-            cut = rest.rfind(" ", 0, limit + 1)
-        if cut <= 0:
-            cut = limit
-        chunks.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        chunks.append(rest)
-    return chunks
 
 
 def text_parts(text: str, prefix: str = "") -> list[Part]:

@@ -16,6 +16,7 @@ from typing import Any
 from bot.core.events import CommandReply
 from bot.core.ports import Outgoing
 from bot.core.recap import Recap, plural
+from bot.core.text import split_text
 
 MAX_TEXT = 40_000  # chat.postMessage truncates `text` above this
 MAX_BLOCKS = 50  # blocks per message
@@ -65,22 +66,6 @@ def _escape_plain(text: str) -> str:
     return _BARE_AMP.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
 
 
-def split_text(text: str, limit: int) -> list[str]:
-    """Pieces of at most ``limit`` characters, cut at a line break, else a space, else hard."""
-    parts: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit + 1)
-        if cut <= 0:
-            cut = rest.rfind(" ", 0, limit + 1)
-        if cut <= 0:
-            cut = limit
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip("\n ")
-    parts.append(rest)
-    return [p for p in parts if p] or [""]
-
-
 def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -100,7 +85,7 @@ def mrkdwn(text: str) -> Block:
 
 
 def sections(text: str) -> list[Block]:
-    return [{"type": "section", "text": mrkdwn(p)} for p in split_text(text, MAX_SECTION)]
+    return [{"type": "section", "text": mrkdwn(p)} for p in split_text(text, MAX_SECTION) or [""]]
 
 
 def header(text: str) -> Block:
@@ -136,7 +121,7 @@ def render(
     text = escape(message.text)
     if mention and message.mention is not None:
         text = f"<@{message.mention.id}> {text}"
-    return [SlackMessage(part) for part in split_text(text, MAX_TEXT)]
+    return [SlackMessage(part) for part in split_text(text, MAX_TEXT) or [""]]
 
 
 def answer_label(question_id: str) -> str:
