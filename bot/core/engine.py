@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from bot.core.agenda import Agenda
 from bot.core.clock import Clock
 from bot.core.durations import format_duration
 from bot.core.events import User
@@ -42,6 +43,7 @@ from bot.core.store import (
     is_transient,
     retry_transient,
 )
+from bot.core.store.database import OPEN_STATES
 
 log = logging.getLogger("chathost.engine")
 
@@ -97,6 +99,14 @@ class Engine:
         self.claim_lease = claim_lease
         self.stopping = False
         self._locks: dict[int, asyncio.Lock] = {}
+        # Which runs a tick looks at (bot/core/agenda.py), what was ensured, and what one
+        # tick has read already (who spoke, who opted out): a tick stays short at scale.
+        self.agenda = Agenda()
+        self._ensured: set[tuple[str, datetime]] = set()
+        self._next_creation: dict[str, datetime | None] = {}  # chat id -> its next run's
+        self._pending_due: datetime | None = None  # a claimed post or nudge may be retried
+        self._tick_people: dict[int, list[Activity]] | None = None  # None: not in a tick
+        self._tick_quiet: dict[str, set[str]] | None = None
 
     def request_stop(self) -> None:
         """Finish the delivery in flight but start no new step (SIGTERM): whatever is left
@@ -116,25 +126,77 @@ class Engine:
         return chat_from_json(run.plan_json)
 
     async def tick(self) -> datetime | None:
-        """Do whatever is due now; return when the engine next needs waking."""
-        now = self.clock.now()
-        await self._ensure_runs(now)
-        await self._retry_pending(now)
-        for run in await self.store.open_runs():
+        """Do whatever is due now; return when the engine next needs waking.
+
+        A full pass (every few seconds, see bot/core/agenda.py) reads every open run, which
+        is how changes by other processes are noticed; in between, only the runs whose wake
+        time has come or that this process changed are read and stepped.
+        """
+        self._tick_people, self._tick_quiet = {}, {}
+        try:
+            return await self._tick(self.clock.now())
+        except BaseException:
+            self.agenda.force_full_pass()
+            raise
+        finally:
+            self._tick_people = self._tick_quiet = None
+
+    async def _tick(self, now: datetime) -> datetime | None:
+        full = self.agenda.full_pass_due(now)
+        if full or (self._pending_due is not None and now >= self._pending_due):
+            await self._retry_pending(now)
+        if full:
+            await self._ensure_runs(now)
+            runs = await self.store.open_runs()
+        else:
+            wanted = self.agenda.due(now)
+            runs = await self.store.runs_by_id(wanted)
+            for run_id in set(wanted) - {r.id for r in runs}:
+                self.agenda.forget(run_id)  # closed meanwhile
+        for run in runs:
             if self.stopping:
                 return None
+            if not self.agenda.needs_look(run, now):
+                continue
             try:
-                await self.advance(run.id)
+                settled = await self.advance(run.id)
+                if settled is None or settled.state not in OPEN_STATES:
+                    self.agenda.forget(run.id or 0)
+                else:
+                    wakes = await self._run_wakes(settled, self.clock.now())
+                    self.agenda.record(settled, min(wakes, default=None))
             except Exception as exc:
                 if is_transient(exc):
                     raise  # the database is away: the whole tick is retried soon
                 # One broken run (a bug, a plan the code cannot handle) must not stop the
-                # other chats; it is tried again on every tick.
+                # other chats; it is tried again on every full pass.
                 log.exception("run %s could not advance; the other chats go on", run.id)
-        return await self.next_wake()
+                self.agenda.broken(run.id or 0)
+        later = self.clock.now()
+        if full:
+            self.agenda.keep_only(r.id or 0 for r in runs)
+            self.agenda.finish_full_pass(now, self._creation_wakes())
+        # Every tick: a post or nudge this or another process claimed may need a retry.
+        self._pending_due = min(await self._pending_wakes(later), default=None)
+        return min((t for t in (self.agenda.next_wake(), self._pending_due) if t), default=None)
+
+    async def _pending_wakes(self, now: datetime) -> list[datetime]:
+        """When each claimed but undelivered post or nudge may be retried."""
+        times = [max(now, _retry_at(post)) for post in await self.store.pending_posts()]
+        for nudge in await self.store.pending_nudges(NUDGE_ATTEMPTS):
+            times.append(max(now, nudge.lease_until or now))
+        return times
+
+    def _creation_wakes(self) -> list[datetime]:
+        """When each chat's next run is due to be created (worked out by _ensure_runs)."""
+        return [t for t in self._next_creation.values() if t is not None]
 
     async def _ensure_runs(self, now: datetime) -> None:
         for chat in self.plan.chats:
+            if chat.id in self._next_creation:
+                created_at = self._next_creation[chat.id]
+                if created_at is None or created_at > now:
+                    continue  # nothing new before then (the plan of an engine is fixed)
             try:
                 await self._ensure_chat_runs(chat, now)
             except Exception as exc:
@@ -146,10 +208,15 @@ class Engine:
         lead = max(chat.announce, default=timedelta(0)) + RUN_LEAD
         for start in iter_starts(chat, now - chat.schedule.duration):
             if start - lead > now:
-                break
+                self._next_creation[chat.id] = start - lead
+                return
+            if (chat.id, start) in self._ensured:
+                continue  # created (and its plan brought up to date) by this engine already
             run = await self.store.ensure_run(chat, start, start + chat.schedule.duration)
             if run.state == "scheduled" and run.plan_json != chat.model_dump_json():
                 await self.store.update_run(run, plan_json=chat.model_dump_json())
+            self._ensured.add((chat.id, start))
+        self._next_creation[chat.id] = None  # a one-off chat: no more runs
 
     def run_lock(self, run_id: int) -> asyncio.Lock:
         """Serialises the work on one run within this process (the store's CAS covers others)."""
@@ -197,6 +264,7 @@ class Engine:
         new_run, post = await self.store.transition(run, changes, claim)
         if new_run is None:
             return None  # somebody else moved the run first; the caller re-reads
+        self.agenda.touch(run.id or 0)
         if post is not None:
             if not post.skipped:
                 await self._deliver(new_run, post)
@@ -488,7 +556,7 @@ class Engine:
         if run.current_question is None:
             return
         people = await self._activities(run)
-        quiet = await self.store.quiet_users(chat.platform)
+        quiet = await self._quiet_users(chat.platform)
         question = chat.question(run.current_question)
         for person in due_nudges(
             people,
@@ -509,12 +577,34 @@ class Engine:
                 now,
                 lease_until=now + self.claim_lease,
             )
+            if self._tick_people is not None:
+                self._tick_people.pop(run.id or 0, None)  # nudges sent changed
             nudge = await self.store.find_nudge(run.id, person.user_id, seq) if claimed else None
             if nudge is not None and question is not None:
                 user = User(id=person.user_id, name=person.user_name)
                 await self._send_nudge(chat, user, question.id, question.text, nudge)
 
+    async def _quiet_users(self, platform: str) -> set[str]:
+        """Who opted out of nudges; read once per tick (not once per run) during a tick."""
+        memo = self._tick_quiet
+        if memo is None:
+            return await self.store.quiet_users(platform)
+        if platform not in memo:
+            memo[platform] = await self.store.quiet_users(platform)
+        return memo[platform]
+
     async def _activities(self, run: RunRow) -> list[Activity]:
+        """Who spoke and who was nudged; within a tick read once per run (nudging, then
+        working out the run's next wake, would otherwise read it twice)."""
+        memo = self._tick_people
+        if memo is not None and (run.id or 0) in memo:
+            return memo[run.id or 0]
+        people = await self._read_activities(run)
+        if memo is not None:
+            memo[run.id or 0] = people
+        return people
+
+    async def _read_activities(self, run: RunRow) -> list[Activity]:
         nudges = await self.store.nudges(run.id)
         sent: dict[str, list[datetime]] = {}
         for nudge in nudges:
@@ -618,7 +708,7 @@ class Engine:
                 await self._activities(run),
                 settings=chat.nudges,
                 last_question_at=run.current_question_at,
-                opted_out=await self.store.quiet_users(chat.platform),
+                opted_out=await self._quiet_users(chat.platform),
             )
             if nudge is not None:
                 times.append(nudge)

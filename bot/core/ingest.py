@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import configure_mappers
 
@@ -94,6 +94,10 @@ for _table, _columns in ((_messages, MESSAGE_COLUMNS), (_participants, PARTICIPA
 
 Key = tuple[str, str, str]  # (platform, channel id, platform message id), as stored
 Row = tuple[Any, ...]
+# What a write tells: the keys inserted (None: all of them) and the state of each run, read
+# inside the write's transaction (the service refreshes a posted recap when a late answer
+# lands in a summarised run; reading it there, no summary can slip in unseen).
+Written = tuple[set[Key] | None, dict[int, str]]
 
 
 def _storable(value: str) -> str:
@@ -189,8 +193,8 @@ class _SqliteWriter:
             " last_at = max(participants.last_at, excluded.last_at)"
         )
 
-    async def write(self, conn: AsyncConnection, rows: Sequence[Row]) -> set[Key] | None:
-        """Store ``rows`` and count their authors; the keys inserted (None: all of them)."""
+    async def write(self, conn: AsyncConnection, rows: Sequence[Row], runs: list[int]) -> Written:
+        """Store ``rows`` and count their authors; the keys inserted and the runs' states."""
         driver = (await conn.get_raw_connection()).driver_connection
         sql = self._head + ", ".join([self._marks] * len(rows)) + self._tail
         try:
@@ -199,11 +203,16 @@ class _SqliteWriter:
             people = _participant_rows(rows, inserted)
             if people:
                 await driver.executemany(self._upsert, people)
+            # Read under the write lock we hold: no transition can slip in before our commit.
+            marks = ", ".join("?" * len(runs))
+            states = await driver.execute_fetchall(
+                f"SELECT id, state FROM runs WHERE id IN ({marks})", runs
+            )
             await driver.commit()
         except BaseException:
             await asyncio.shield(driver.rollback())
             raise
-        return inserted
+        return inserted, {int(i): str(state) for i, state in states}
 
 
 class _PostgresWriter:
@@ -231,9 +240,10 @@ class _PostgresWriter:
             " messages = participants.messages + excluded.messages,"
             " last_at = GREATEST(participants.last_at, excluded.last_at)"
         )
+        self._states = "SELECT id, state FROM runs WHERE id = ANY($1::int[]) FOR SHARE"
 
-    async def write(self, conn: AsyncConnection, rows: Sequence[Row]) -> set[Key] | None:
-        """Store ``rows`` and count their authors; the keys inserted (None: all of them)."""
+    async def write(self, conn: AsyncConnection, rows: Sequence[Row], runs: list[int]) -> Written:
+        """Store ``rows`` and count their authors; the keys inserted and the runs' states."""
         driver = (await conn.get_raw_connection()).driver_connection
         async with driver.transaction():
             found = await driver.fetch(self._insert, *zip(*rows, strict=True))
@@ -241,7 +251,9 @@ class _PostgresWriter:
             people = _participant_rows(rows, inserted)
             if people:
                 await driver.execute(self._upsert, *zip(*people, strict=True))
-        return inserted
+            # FOR SHARE holds off a transition of these runs until we commit.
+            states = await driver.fetch(self._states, runs)
+        return inserted, {int(r[0]): str(r[1]) for r in states}
 
 
 @dataclass
@@ -296,13 +308,22 @@ class IngestBatcher:
             _PostgresWriter(dialect) if store.dialect == "postgresql" else _SqliteWriter()
         )
         self._when = _time_converter(dialect)
-        self._parents_stmt = select(
+        self._parents_stmt: Any = select(
             _messages.c.platform_message_id, _messages.c.question_id
         ).where(
             _messages.c.platform == bindparam("platform"),
             _messages.c.channel_id == bindparam("channel"),
             _messages.c.platform_message_id.in_(bindparam("ids", expanding=True)),
         )
+        if store.dialect == "postgresql":
+            # One index probe per id. PostgreSQL plans ``id IN (...)`` as a scan of the whole
+            # channel with a filter while the table's statistics are young (the first minutes
+            # of a busy chat): 5+ ms at 30,000 messages, growing with every message.
+            self._parents_stmt = text(
+                "SELECT k.id, m.question_id FROM unnest(CAST(:ids AS VARCHAR[])) AS k(id)"
+                " CROSS JOIN LATERAL (SELECT question_id FROM messages WHERE platform = :platform"
+                " AND channel_id = :channel AND platform_message_id = k.id LIMIT 1) AS m"
+            )
         self._threads_stmt = (
             select(_posts.c.run_id, _posts.c.question_id, _posts.c.thread_id, _posts.c.message_id)
             .where(
@@ -312,9 +333,6 @@ class IngestBatcher:
                 | _posts.c.message_id.in_(bindparam("threads2", expanding=True)),
             )
             .order_by(_posts.c.id)
-        )
-        self._states_stmt = select(_runs.c.id, _runs.c.state).where(
-            _runs.c.id.in_(bindparam("ids", expanding=True))
         )
 
     async def submit(self, event: IncomingMessage) -> int | None:
@@ -429,6 +447,8 @@ class IngestBatcher:
         events = [item.event for item in items]
         since = min(e.at for e in events) - MAX_LATE_WINDOW
         async with self.store.engine.connect() as conn:
+            # Reads only: no BEGIN/ROLLBACK round trips around them.
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             await self._live.refresh(conn, since)
             runs = [self._live.choose(e) for e in events]
             threads = await self._thread_questions(conn, events, runs)
@@ -443,21 +463,14 @@ class IngestBatcher:
         id (None when not stored: no run takes it, or a duplicate)."""
         if not ready.rows:
             return [None] * len(ready.items)
+        runs = sorted({r for r in ready.run_ids if r is not None})
         async with self.store.engine.connect() as conn:
-            inserted = await self._writer.write(conn, ready.rows)
-            results = [
-                run_id if key is not None and (inserted is None or key in inserted) else None
-                for key, run_id in zip(ready.keys, ready.run_ids, strict=True)
-            ]
-            touched = sorted({r for r in results if r is not None})
-            try:
-                states = await conn.execute(self._states_stmt, {"ids": touched})
-                self.states.update((int(i), str(s)) for i, s in states)
-            except Exception as exc:  # committed already: the service reads the run itself
-                for run_id in touched:
-                    self.states.pop(run_id, None)
-                log.warning("could not read run states after a commit: %s", exc)
-        return results
+            inserted, states = await self._writer.write(conn, ready.rows, runs)
+        self.states.update(states)
+        return [
+            run_id if key is not None and (inserted is None or key in inserted) else None
+            for key, run_id in zip(ready.keys, ready.run_ids, strict=True)
+        ]
 
     async def _thread_questions(
         self, conn: AsyncConnection, events: Sequence[IncomingMessage], runs: list[RunRow | None]

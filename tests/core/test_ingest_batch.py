@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -114,10 +115,10 @@ def script(q1_thread: str | None) -> list[IncomingMessage]:
     ]
 
 
-async def test_a_burst_is_stored_exactly_as_one_by_one(stores: tuple[Store, Store]) -> None:
+async def burst_equals_one_by_one(one_store: Store, batched_store: Store) -> None:
     plan = make_plan(threads="per-question")
-    one = Chat(stores[0], batch=False, plan=plan)
-    batched = Chat(stores[1], batch=True, plan=plan)
+    one = Chat(one_store, batch=False, plan=plan)
+    batched = Chat(batched_store, batch=True, plan=plan)
     results = []
     for chat, deliver in ((one, Chat.one_by_one), (batched, Chat.together)):
         await chat.run_until(at(6))
@@ -130,6 +131,23 @@ async def test_a_burst_is_stored_exactly_as_one_by_one(stores: tuple[Store, Stor
     assert await one.people() == await batched.people()
     assert batched.service.intake.batcher is not None
     assert batched.service.intake.batcher.batches <= 2  # the burst went in one transaction
+
+
+async def test_a_burst_is_stored_exactly_as_one_by_one(stores: tuple[Store, Store]) -> None:
+    await burst_equals_one_by_one(*stores)
+
+
+async def test_a_burst_is_stored_exactly_as_one_by_one_on_postgresql(
+    postgres_url_factory: Callable[[], str],
+) -> None:
+    """PostgreSQL has its own writer (INSERT .. SELECT FROM unnest) and reply lookup."""
+    one = await open_store(postgres_url_factory())
+    batched = await open_store(postgres_url_factory())
+    try:
+        await burst_equals_one_by_one(one, batched)
+    finally:
+        await one.close()
+        await batched.close()
 
 
 async def test_a_reply_in_the_same_batch_inherits_its_parents_question(
@@ -188,10 +206,10 @@ async def test_the_caller_returns_only_after_its_batch_is_committed(
     assert isinstance(batcher, IngestBatcher)
     write = batcher._writer.write
 
-    async def logged(conn, rows):  # type: ignore[no-untyped-def]
-        inserted = await write(conn, rows)  # insert, upsert and commit
+    async def logged(conn, rows, runs):  # type: ignore[no-untyped-def]
+        written = await write(conn, rows, runs)  # insert, upsert and commit
         log.append("commit")
-        return inserted
+        return written
 
     batcher._writer.write = logged  # type: ignore[method-assign]
 

@@ -684,3 +684,12 @@ class Store:
         async with self.session() as s:
             rows = (await s.execute(stmt)).all()
         return [(int(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+
+    # reads for the engine's agenda (bot/core/agenda.py)
+
+    async def runs_by_id(self, run_ids: list[int]) -> list[RunRow]:
+        """Open runs among ``run_ids``, by start: a tick between full passes reads only the
+        runs that are due, not every open run."""
+        if not run_ids:
+            return []
+        return await self._runs(RunRow.id.in_(run_ids), RunRow.state.in_(OPEN_STATES))

@@ -1,0 +1,180 @@
+"""Scale: many chats running at once in one process, driven by the real Engine.
+
+A real clock, shifted: set-up (recording the plan, creating the runs) happens with the clock
+held before the first start; then the clock runs at wall-clock speed and the first chat starts
+two seconds later. Chat starts are spread evenly over ``spread`` seconds and each chat posts
+its questions ``gap`` seconds apart, so questions fall due all the time, as with many chats
+that happen to overlap. A driver loop does what bot.scheduling.Waker does (tick, sleep until
+the engine's next wake time, tick again); lateness is the wall time at which the platform port
+receives a question minus the question's due time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import multiprocessing
+import resource
+import time
+import tracemalloc
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.core.engine import Engine
+from bot.core.events import User
+from bot.core.plan import Plan, parse_plan
+from bot.core.ports import Outgoing, PostedRef
+from bot.core.store import open_store
+
+T0 = datetime(2026, 12, 1, 19, 30, tzinfo=UTC)
+SET_UP_AT = T0 - timedelta(minutes=5)
+
+
+class ShiftedClock:
+    """Holds ``at`` until ``start()``, then moves with the wall clock (time.monotonic)."""
+
+    def __init__(self, at: datetime) -> None:
+        self._anchor = at
+        self._started: float | None = None
+
+    def start(self, at: datetime) -> None:
+        self._anchor = at
+        self._started = time.monotonic()
+
+    def now(self) -> datetime:
+        if self._started is None:
+            return self._anchor
+        return self._anchor + timedelta(seconds=time.monotonic() - self._started)
+
+
+@dataclass
+class Scenario:
+    chats: int = 1000
+    questions: int = 10
+    gap: float = 15.0  # seconds between a chat's questions
+    spread: float = 60.0  # seconds over which the chats' starts are spread
+
+
+def scaled_plan(s: Scenario) -> Plan:
+    lines = ["timezone: UTC", "chats:"]
+    questions = ", ".join(
+        f'{{id: Q{q}, at: {int(s.gap * q)}, text: "Question {q}?"}}'
+        for q in range(1, s.questions + 1)
+    )
+    duration = int(s.gap * (s.questions + 1))
+    for i in range(s.chats):
+        start = T0 + timedelta(seconds=s.spread * i / s.chats)
+        lines.append(
+            f"  - {{id: c{i:04d}, title: Chat {i}, platform: console, channel: ch{i},"
+            f" hosts: [host{i}], schedule: {{start: '{start:%Y-%m-%d %H:%M:%S.%f}',"
+            f" duration: {duration}}}, questions: [{questions}]}}"
+        )
+    return parse_plan("\n".join(lines))
+
+
+class LatenessPort:
+    """Accepts every post at once; records how late each question arrived."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.due: dict[tuple[str, str], float] = {}
+        for chat in plan.chats:
+            assert chat.schedule.start is not None
+            start = chat.schedule.start.replace(tzinfo=UTC)
+            for q in chat.questions:
+                self.due[(chat.channel, q.id)] = (start + q.at - T0).total_seconds()
+        self.started: float = 0.0  # time.monotonic() at T0
+        self.lateness: list[float] = []
+        self.posts = 0
+
+    async def post(
+        self,
+        channel: str,
+        message: Outgoing,
+        *,
+        thread_id: str | None = None,
+        start_thread: str | None = None,
+    ) -> PostedRef:
+        self.posts += 1
+        if message.kind == "question" and message.question_id:
+            due = self.started + self.due[(channel, message.question_id)]
+            self.lateness.append(time.monotonic() - due)
+        return PostedRef(channel, f"p{self.posts}")
+
+    async def send_dm(self, user: User, message: Outgoing) -> PostedRef:
+        self.posts += 1
+        return PostedRef(f"@{user.id}", f"d{self.posts}")
+
+    async def update(self, ref: PostedRef, message: Outgoing) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class ScaleOutcome:
+    lateness: list[float]
+    expected: int
+    ticks: int
+    seconds: float
+    peak_rss_mb: float
+    peak_traced_mb: float
+    set_up_seconds: float
+    cpu_seconds: float  # this process's CPU time while the chats ran
+    posts: int
+
+
+async def run_scale(db: Path, s: Scenario, *, trace: bool = False) -> ScaleOutcome:
+    """Run every chat to its end; lateness of each question, ticks, peak memory."""
+    plan = scaled_plan(s)
+    gc.collect()
+    if trace:
+        tracemalloc.start()
+    store = await open_store(f"sqlite+aiosqlite:///{db}")
+    try:
+        clock = ShiftedClock(SET_UP_AT)
+        port = LatenessPort(plan)
+        engine = Engine(plan, store, lambda _: port, clock)
+        began = time.monotonic()
+        await engine.start()
+        await engine.tick()  # creates every run
+        set_up = time.monotonic() - began
+        clock.start(T0 - timedelta(seconds=2))
+        port.started = time.monotonic() + 2.0
+        cpu = time.process_time()
+        end = s.spread + s.gap * (s.questions + 1) + 2.0
+        ticks = 0
+        while True:
+            wake = await engine.tick()
+            ticks += 1
+            if len(port.lateness) >= len(port.due) and time.monotonic() - port.started > end:
+                break
+            if wake is None:
+                break
+            delay = (wake - clock.now()).total_seconds()
+            if delay > 0:
+                await asyncio.sleep(min(delay, 15.0))  # the Waker's heartbeat is 15 s
+        seconds = time.monotonic() - port.started
+        cpu = time.process_time() - cpu
+    finally:
+        await store.close()
+    traced = tracemalloc.get_traced_memory()[1] / 2**20 if trace else float("nan")
+    if trace:
+        tracemalloc.stop()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    return ScaleOutcome(
+        port.lateness, len(port.due), ticks, seconds, rss, traced, set_up, cpu, port.posts
+    )
+
+
+def run_scale_alone(db: Path, s: Scenario) -> ScaleOutcome:
+    """``run_scale`` in a fresh process, so its peak memory is its own (ru_maxrss is the
+    high-water mark of a whole process, and the other benchmarks would raise it)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(_run_scale_sync, db, s).result()
+
+
+def _run_scale_sync(db: Path, s: Scenario) -> ScaleOutcome:
+    logging.basicConfig(level=logging.ERROR)
+    return asyncio.run(run_scale(db, s))
