@@ -192,7 +192,7 @@ def scale_rows(sizes: Sizes, folder: Path) -> list[Row]:
         ),
         Row(
             "2 scale",
-            "  peak memory of its process (ru_maxrss) MB",
+            "  peak memory of its own process (VmHWM) MB",
             f"{outcome.peak_rss_mb:.0f}",
             "",
             "",

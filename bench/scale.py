@@ -161,15 +161,29 @@ async def run_scale(db: Path, s: Scenario, *, trace: bool = False) -> ScaleOutco
     traced = tracemalloc.get_traced_memory()[1] / 2**20 if trace else float("nan")
     if trace:
         tracemalloc.stop()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    rss = peak_rss_mb()
     return ScaleOutcome(
         port.lateness, len(port.due), ticks, seconds, rss, traced, set_up, cpu, port.posts
     )
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory: VmHWM (Linux), else ru_maxrss.
+
+    VmHWM belongs to the program now running; ru_maxrss survives exec on Linux, so a child
+    started from a large parent would report the parent's size."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+
+
 def run_scale_alone(db: Path, s: Scenario) -> ScaleOutcome:
-    """``run_scale`` in a fresh process, so its peak memory is its own (ru_maxrss is the
-    high-water mark of a whole process, and the other benchmarks would raise it)."""
+    """``run_scale`` in a fresh process, so its peak memory is its own (the other
+    benchmarks, run before it in this process, would raise the high-water mark)."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=context) as pool:
         return pool.submit(_run_scale_sync, db, s).result()

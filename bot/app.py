@@ -110,7 +110,8 @@ class App:
         )
         self.waker = Waker(self.engine, heartbeat=self.heartbeat)
         self.engine.on_change = self.waker.poke
-        service = ChatService(self.engine, on_change=self.waker.poke)
+        # Group commit: replies arriving together are stored in one transaction (bench/).
+        service = ChatService(self.engine, on_change=self.waker.poke, batch=True)
         await retry_transient(self.engine.start, what="recording the plan", policy=STARTUP_RETRY)
         for adapter in self.adapters.values():
             await adapter.start(service)
