@@ -64,10 +64,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the archive read while the bot writes; NORMAL sync is durable in WAL mode
     # against process crashes (only an OS crash can lose the last transactions).
     cursor = dbapi_connection.cursor()
+    # The busy timeout first: switching to WAL takes a lock, and without the timeout a second
+    # process opening the file at the same moment fails at once with "database is locked".
+    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 
