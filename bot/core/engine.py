@@ -61,6 +61,9 @@ NUDGE_ATTEMPTS = 3
 # Recording a delivery must outlast a database restart: a post that landed but is not recorded
 # would be posted again by whoever takes over its lease.
 RECORD_RETRY = RetryPolicy(attempts=14, first_delay=0.1, max_delay=5.0)
+# Platform clocks and ours differ a little: an earlier attempt of a post is looked for from a
+# bit before its claim.
+LANDED_SLACK = timedelta(minutes=1)
 
 
 def default_worker_id() -> str:
@@ -386,7 +389,7 @@ class Engine:
                 run = await self.store.get_run(pending.run_id)
                 if post is not None and run is not None:
                     log.info("delivering %s of run %s (retry or take-over)", post.key, run.id)
-                    await self._deliver(run, post)
+                    await self._deliver(run, post, recover=True)
         for nudge in await self.store.pending_nudges(NUDGE_ATTEMPTS):
             if (nudge.lease_until is not None and now < nudge.lease_until) or self.stopping:
                 continue
@@ -424,8 +427,11 @@ class Engine:
             return False
         return True
 
-    async def _deliver(self, run: RunRow, post: PostRow) -> None:
-        """Deliver a post whose lease we hold, keeping the lease alive until it is recorded."""
+    async def _deliver(self, run: RunRow, post: PostRow, *, recover: bool = False) -> None:
+        """Deliver a post whose lease we hold, keeping the lease alive until it is recorded.
+
+        ``recover``: an earlier attempt may have landed without being recorded (its process
+        died, or the platform's answer was lost), so the platform is asked for it first."""
         chat = self.chat_of(run)
         port = self.port_for(chat.platform)
         keeper = asyncio.create_task(
@@ -438,7 +444,10 @@ class Engine:
             try:
                 message, thread_id, start_thread = await self._render(run, chat, post)
                 channel = _recap_channel(chat) if post.kind == "recap" else chat.channel
-                ref = await port.post(
+                found = None
+                if recover:
+                    found = await _landed(port, channel, message, post, thread_id, start_thread)
+                ref = found or await port.post(
                     channel, message, thread_id=thread_id, start_thread=start_thread
                 )
             except Exception as exc:  # a PortError, or an adapter bug / timeout it did not wrap
@@ -520,7 +529,15 @@ class Engine:
     async def _render(
         self, run: RunRow, chat: Chat, post: PostRow
     ) -> tuple[Outgoing, str | None, str | None]:
-        """The message for a claimed step, rebuilt from the plan so a retry says the same."""
+        """The message for a claimed step, rebuilt from the plan so a retry says the same,
+        tagged with the step's key so a retry can find or dedupe an earlier attempt."""
+        message, thread_id, start_thread = await self._render_step(run, chat, post)
+        key = f"{chat.id}/{run.id}/{post.key}"
+        return dataclasses.replace(message, key=key), thread_id, start_thread
+
+    async def _render_step(
+        self, run: RunRow, chat: Chat, post: PostRow
+    ) -> tuple[Outgoing, str | None, str | None]:
         per_chat_thread = None
         if chat.threads == "per-chat":
             # The intro may have opened the thread after ``run`` was read (another process).
@@ -628,7 +645,10 @@ class Engine:
             name=user.name, question_id=qid, question=qtext, title=chat.title, tag=chat.tag
         )
         text += " (Reply /quietchat and I won't nudge you again.)"
-        message = Outgoing("nudge", text, chat.title, chat.tag, question_id=qid, mention=user)
+        key = f"{chat.id}/{nudge.run_id}/nudge:{user.id}:{nudge.seq}"
+        message = Outgoing(
+            "nudge", text, chat.title, chat.tag, question_id=qid, mention=user, key=key
+        )
         port = self.port_for(chat.platform)
         keeper = asyncio.create_task(
             self._keep_lease(
@@ -752,3 +772,32 @@ def announcement_text(chat: Chat, run: RunRow) -> str:
         f"{chat.title} {chat.tag} starts {start:%a %d %b %H:%M} {start.tzname()} "
         f"and runs {format_duration(chat.schedule.duration)}.\nThe questions:\n{preview}"
     )
+
+
+async def _landed(
+    port: Port,
+    channel: str,
+    message: Outgoing,
+    post: PostRow,
+    thread_id: str | None,
+    start_thread: str | None,
+) -> PostedRef | None:
+    """An earlier attempt of ``post`` that landed, if the platform can tell. If it cannot be
+    asked (an outage, a missing scope), the post is sent anyway: twice is better than never."""
+    try:
+        return await port.find_post(
+            channel,
+            message.key or post.key,
+            thread_id=thread_id,
+            start_thread=start_thread,
+            since=post.claimed_at - LANDED_SLACK,
+        )
+    except Exception as exc:  # a PortError, or an adapter that does not wrap its errors
+        log.warning(
+            "could not check whether %s of run %s landed before; posting it (it may appear "
+            "twice): %s",
+            post.key,
+            post.run_id,
+            exc,
+        )
+        return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from bot.core.events import User
@@ -24,6 +25,10 @@ class Outgoing:
     question_id: str | None = None
     mention: User | None = None
     recap: Recap | None = None
+    # Names this post across processes and retries ("<chat>/<run>/question:Q2"). A platform
+    # that can tag a message (Slack metadata, Discord nonce) tags it with the key, so a post
+    # that landed just before its sender died is found (``Port.find_post``), not repeated.
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,3 +66,33 @@ class Port(Protocol):
     async def send_dm(self, user: User, message: Outgoing) -> PostedRef: ...
 
     async def update(self, ref: PostedRef, message: Outgoing) -> None: ...
+
+    async def find_post(
+        self,
+        channel: str,
+        key: str,
+        *,
+        thread_id: str | None = None,
+        start_thread: str | None = None,
+        since: datetime,
+    ) -> PostedRef | None:
+        """The post tagged ``key`` made since ``since``, if it landed; asked before a post
+        whose first attempt may have landed (its sender died or timed out) is sent again.
+        ``None`` when it did not land, or when the platform dedupes by key on its own."""
+        ...
+
+
+class NothingToFind:
+    """``find_post`` for ports whose platform dedupes a retried post by its key on its own
+    (Discord's nonce) or whose posts cannot half-fail (a terminal, a test double)."""
+
+    async def find_post(
+        self,
+        channel: str,
+        key: str,
+        *,
+        thread_id: str | None = None,
+        start_thread: str | None = None,
+        since: datetime,
+    ) -> PostedRef | None:
+        return None

@@ -231,6 +231,32 @@ async def test_a_post_claimed_but_not_delivered_is_delivered_once_after_restart(
     assert second.port.questions() == ["Q1"]
 
 
+async def test_a_post_that_landed_but_was_not_recorded_is_found_not_posted_again(
+    store: Store, clock: SimClock
+) -> None:
+    first = await Harness(store, clock).start()
+    await first.run_until(at(4))
+    first.port.lose_next_answer(PortError("read timeout"))  # Q1 lands; its sender never knows
+    await first.run_until(at(5))
+    assert first.port.questions() == ["Q1"]
+    second = Harness(store, clock)
+    second.port = first.port  # another process, the same channel
+    await second.start()
+    await second.run_until(at(21))
+    assert first.port.questions() == ["Q1", "Q2"]  # Q1 once, though it was delivered again
+    assert any(key.endswith("/question:Q1") for key in first.port.finds)
+    [q1] = [p for p in await store.posts((await second.run()).id) if p.key == "question:Q1"]
+    assert q1.message_id == first.port.ref_of("Q1").message_id  # recorded: edits can find it
+
+
+async def test_a_retry_that_cannot_ask_the_platform_posts_anyway(h: Harness) -> None:
+    await h.run_until(at(4))
+    h.port.fail_next(PortError("connection reset"))  # the post fails, then so does the lookup
+    h.port.find_failures.append(PortError("history is down"))
+    await h.run_until(at(21))
+    assert h.port.questions() == ["Q1", "Q2"]  # late rather than never
+
+
 async def test_a_post_that_keeps_failing_is_reported_to_the_hosts(h: Harness) -> None:
     await h.run_until(at(4))
     h.port.fail_next(PortError("channel_not_found", permanent=True))

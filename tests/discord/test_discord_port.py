@@ -83,6 +83,24 @@ async def test_a_retried_post_is_not_posted_twice(harness: Harness) -> None:
     assert len({r.response["id"] for r in h.channel_posts()}) == 1
 
 
+async def test_a_keyed_post_retried_after_a_lost_answer_keeps_its_message_and_thread(
+    harness: Harness,
+) -> None:
+    """A process died after its recap landed; the one taking over renders it anew (one more
+    answer by now) and sends it with the same key: Discord returns the first message, and the
+    thread opened then is the post's thread."""
+    h = harness
+    first = Outgoing("recap", "12 messages", "Tea Chat", key="tea/1/recap")
+    again = Outgoing("recap", "13 messages", "Tea Chat", key="tea/1/recap")
+    ref = await h.adapter.port.post("general", first, start_thread="Tea Chat recap")
+    retried = await h.adapter.port.post("general", again, start_thread="Tea Chat recap")
+    assert (retried.message_id, retried.thread_id) == (ref.message_id, ref.thread_id)
+    assert ref.thread_id == ref.message_id
+    assert len({r.response["id"] for r in h.channel_posts()}) == 1
+    other = await h.adapter.port.post("general", Outgoing("recap", "12 messages", key="tea/2/recap"))
+    assert other.message_id != ref.message_id  # another run's recap, same text: a new post
+
+
 async def test_channels_by_id_and_posts_into_threads(harness: Harness) -> None:
     h, fake = harness, harness.fake
     general = fake.channel("general")

@@ -127,7 +127,11 @@ async def test_workers_sharing_postgresql_post_once_and_take_over_from_the_dead(
     lease = 4.0
     common = ["--db", postgres_url, "--plan", str(plan), "--out", str(out), "--lease", str(lease)]
     group: Workers = workers_factory(common)
-    dying = ["--die-on", "question:Q3", "--die-marker", str(tmp_path / "died")]
+    dying = [
+        *("--die-on", "question:Q3"),  # dies after claiming Q3, before posting it
+        *("--die-after", "question:Q4"),  # dies after posting Q4, before recording it
+        *("--die-marker", str(tmp_path / "died")),
+    ]
     store = await open_store(postgres_url)
     began = time.monotonic()
     try:
@@ -146,7 +150,7 @@ async def test_workers_sharing_postgresql_post_once_and_take_over_from_the_dead(
         died_at = datetime.now(UTC)
         await reply(store, "carol", "A2 while a worker is dead")
         health = free_port()
-        workers["c"] = group.start("c", "--health-port", str(health))  # its restart
+        workers["c"] = group.start("c", *dying[2:], "--health-port", str(health))  # a restart
 
         q3 = await wait_until(lambda: posted(out, "question:Q3"), 30, "Q3 taken over")
         q3_due = start.timestamp() + due["Q3"]
@@ -159,7 +163,8 @@ async def test_workers_sharing_postgresql_post_once_and_take_over_from_the_dead(
             assert page.status == 200 and json.load(page)["status"] == "ok"
 
         q4 = await wait_until(lambda: posted(out, "question:Q4"), 25, "Q4")
-        workers[q4["worker"]].signal(signal.SIGKILL)  # kill whoever runs the chat now
+        q4_poster = workers[q4["worker"]]  # dies with Q4 posted but not recorded
+        assert await asyncio.to_thread(q4_poster.wait, 10) == -signal.SIGKILL
         await reply(store, "dan", "A4 right after a kill")
 
         await wait_until(lambda: posted(out, "recap"), 30, "the recap")
@@ -169,6 +174,9 @@ async def test_workers_sharing_postgresql_post_once_and_take_over_from_the_dead(
             code = await asyncio.to_thread(worker.wait, 10)
             assert code in (0, -signal.SIGKILL), worker.output()
 
+        # The survivor that took Q4 over found it on the platform instead of posting it again.
+        [q4_row] = [p for p in await store.posts(1) if p.key == "question:Q4"]
+        assert q4_row.message_id == q4["message_id"]
         steps = keys(out)
         assert steps == Counter(
             ["announce", "intro", *(f"question:{q}" for q in due), "outro", "recap"]

@@ -8,7 +8,9 @@ test can read what all workers posted, even from a worker that was SIGKILLed.
 
 Fault switches: ``--die-on KEY --die-marker FILE`` makes the first worker (of all that share
 the marker) about to send KEY (``question:Q3``, ``nudge:alice``) SIGKILL itself after claiming
-it and before posting it; ``--slow-post S`` makes each post take S seconds (a slow platform);
+it and before posting it; ``--die-after KEY`` (same marker, suffixed ``.after``) right after
+the post landed and before it is recorded (the platform has it, the database does not);
+``--slow-post S`` makes each post take S seconds (a slow platform);
 ``--fail-with-secret`` makes posts fail with an error whose text carries the Slack token.
 """
 
@@ -78,9 +80,32 @@ class FilePort:
                 "where": where,
                 "text": message.text,
                 "message_id": message_id,
+                "tag": message.key,
             }
         )
+        if self.args.die_after == key and _first_to_die(f"{self.args.die_marker}.after"):
+            os.kill(os.getpid(), signal.SIGKILL)
         return PostedRef(where, message_id)
+
+    async def find_post(
+        self,
+        channel: str,
+        key: str,
+        *,
+        thread_id: str | None = None,
+        start_thread: str | None = None,
+        since: datetime,
+    ) -> PostedRef | None:
+        """The file is the platform: a post another (dead) worker made is in it, tagged."""
+        try:
+            with open(self.out, encoding="utf-8") as lines:
+                records = [json.loads(line) for line in lines if line.strip()]
+        except FileNotFoundError:
+            return None
+        for record in records:
+            if record.get("event") == "post" and record.get("tag") == key:
+                return PostedRef(record["where"], record["message_id"])
+        return None
 
     async def post(
         self,
@@ -137,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--health-port", type=int)
     parser.add_argument("--die-on")
     parser.add_argument("--die-marker")
+    parser.add_argument("--die-after")
     parser.add_argument("--slow-post", type=float, default=0.0)
     parser.add_argument("--fail-with-secret", action="store_true")
     return parser

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.core.events import User
 from bot.core.ports import Outgoing, PortError, PostedRef
@@ -23,10 +24,18 @@ class FakePort:
         self.sent: list[Sent] = []
         self.updates: list[tuple[PostedRef, Outgoing]] = []
         self.failures: list[PortError] = []
+        self.lost_answers: list[PortError] = []
+        self.find_failures: list[PortError] = []
+        self.finds: list[str] = []
         self._ids = itertools.count(100)
 
     def fail_next(self, error: PortError, times: int = 1) -> None:
         self.failures += [error] * times
+
+    def lose_next_answer(self, error: PortError) -> None:
+        """The next post lands, but its sender sees ``error`` (a timeout after the platform
+        accepted it, or a process that died before recording it)."""
+        self.lost_answers.append(error)
 
     def _maybe_fail(self) -> None:
         if self.failures:
@@ -44,6 +53,8 @@ class FakePort:
         message_id = f"p{next(self._ids)}"
         ref = PostedRef(channel, message_id, f"t{message_id}" if start_thread else None)
         self.sent.append(Sent(channel, message, thread_id, start_thread, ref))
+        if self.lost_answers:
+            raise self.lost_answers.pop(0)
         return ref
 
     async def send_dm(self, user: User, message: Outgoing) -> PostedRef:
@@ -54,6 +65,24 @@ class FakePort:
 
     async def update(self, ref: PostedRef, message: Outgoing) -> None:
         self.updates.append((ref, message))
+
+    async def find_post(
+        self,
+        channel: str,
+        key: str,
+        *,
+        thread_id: str | None = None,
+        start_thread: str | None = None,
+        since: datetime,
+    ) -> PostedRef | None:
+        """Like Slack's search by message metadata: the post tagged ``key`` in ``channel``."""
+        self.finds.append(key)
+        if self.find_failures:
+            raise self.find_failures.pop(0)
+        for sent in self.sent:
+            if sent.where == channel and sent.message.key == key:
+                return sent.ref
+        return None
 
     def kinds(self) -> list[str]:
         return [s.message.kind for s in self.sent]

@@ -132,8 +132,12 @@ class FakeSlack:
         bot_user_id: str = "UBOT",
         bot_id: str = "BBOT",
         app_id: str = "A0001",
+        now: Callable[[], float] = time.time,
     ) -> None:
         self.team_id = team_id
+        # Message ts follow this clock, like Slack's (tests on a simulated clock pass theirs),
+        # so ``oldest`` filters in history reads mean what they mean on Slack.
+        self.now = now
         self.team = team
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
@@ -162,7 +166,8 @@ class FakeSlack:
         self._limits: dict[str, tuple[float, int]] = {}
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._failures: dict[str, list[_Failure]] = {}
-        self._ts = itertools.count(1_700_000_000_000_100, 100)
+        self._lost: dict[str, int] = {}
+        self._last_ts = 0  # microseconds; every ts is unique and later than the one before
         self._file_ids = itertools.count(1)
         self._cond = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -281,6 +286,11 @@ class FakeSlack:
         """Answer the next ``times`` calls of ``method`` with ``status`` (queued, FIFO)."""
         err = error or _ERROR_FOR_STATUS.get(status, "fatal_error")
         self._failures.setdefault(method, []).append(_Failure(status, retry_after, times, err))
+
+    def lose_next_answer(self, method: str = "chat.postMessage", times: int = 1) -> None:
+        """Carry out the next ``times`` calls of ``method``, then answer 500 (the client
+        cannot tell that its message landed: a proxy timing out, a dropped connection)."""
+        self._lost[method] = self._lost.get(method, 0) + times
 
     async def wait_until(
         self, predicate: Callable[[], bool], timeout: float = 5.0, what: str = "condition"
@@ -447,6 +457,9 @@ class FakeSlack:
 
         call.response = self._dispatch(method, call)
         await self._record(call)
+        if self._lost.get(method):
+            self._lost[method] -= 1
+            return self._json({"ok": False, "error": "internal_error"}, status=500)
         return self._json(call.response)
 
     def _dispatch(self, method: str, call: Call) -> Json:
@@ -539,7 +552,8 @@ class FakeSlack:
     # ------------------------------------------------------------------ method handlers
 
     def _next_ts(self) -> str:
-        value = next(self._ts)
+        value = max(int(self.now() * 1_000_000), self._last_ts + 100)
+        self._last_ts = value
         return f"{value // 1_000_000}.{value % 1_000_000:06d}"
 
     def _resolve_channel(self, channel: str) -> str:
@@ -698,6 +712,17 @@ class FakeSlack:
             "response_metadata": {"next_cursor": ""},
         }
 
+    @staticmethod
+    def _as_read(messages: list[Json], args: Json) -> list[Json]:
+        """Like Slack: only messages after ``oldest``; metadata only when asked for."""
+        oldest = float(args.get("oldest") or 0)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        return [
+            m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+            for m in messages
+            if float(m["ts"]) > oldest
+        ]
+
     def _conversations_history(self, args: Json) -> Json:
         channel = self._resolve_channel(str(args.get("channel", "")))
         messages = [
@@ -705,7 +730,7 @@ class FakeSlack:
         ]
         return {
             "ok": True,
-            "messages": list(reversed(messages)),  # Slack returns newest first
+            "messages": self._as_read(list(reversed(messages)), args),  # newest first
             "has_more": False,
             "response_metadata": {"next_cursor": ""},
         }
@@ -718,7 +743,7 @@ class FakeSlack:
         ]
         if not thread:
             return {"ok": False, "error": "thread_not_found"}
-        return {"ok": True, "messages": thread, "has_more": False}
+        return {"ok": True, "messages": self._as_read(thread, args), "has_more": False}
 
     def _users_info(self, args: Json) -> Json:
         user_id = str(args.get("user", ""))

@@ -97,6 +97,25 @@ async def test_nextq_by_a_non_host_is_refused(world: SlackWorld) -> None:
     assert len(world.questions()) == 1
 
 
+async def test_a_question_whose_answer_was_lost_is_found_not_posted_twice(
+    world: SlackWorld,
+) -> None:
+    await world.command("startchat")
+    world.fake.lose_next_answer("chat.postMessage")  # Q1 lands; chathost sees a 500
+    await world.at(5)
+    await world.at(5.5)  # the retry asks Slack first
+    [q1] = world.questions()
+    [lookup] = calls_in(world.fake, "conversations.history")
+    assert lookup.args["include_all_metadata"] in ("1", "true", True)
+    assert q1["metadata"]["event_payload"]["key"].endswith("/question:Q1")
+    [q1_ts] = [m["ts"] for m in world.fake.messages[CHANNEL] if m["text"].startswith("Q1:")]
+    await world.say("Tea, of course", ALICE, thread_ts=q1_ts)  # in Q1's thread
+    [reply] = await world.messages()
+    assert (reply.question_id, reply.reason) == ("Q1", "thread")  # its ts was recorded
+    await world.at(20)
+    assert [q["text"][:2] for q in world.questions()] == ["Q1", "Q2"]
+
+
 async def test_edits_deletes_and_reactions_reach_the_recap(world: SlackWorld) -> None:
     await world.command("startchat")
     await world.at(5)

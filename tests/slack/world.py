@@ -177,6 +177,7 @@ async def slack_world(
     async with FakeSlack() as fake, aiohttp.ClientSession() as http:
         populate(fake)
         clock = SimClock(START)
+        fake.now = lambda: clock.now().timestamp()
         plan = plan or make_plan(platform="slack", channel="chat2lrn", threads="per-question")
         sleep = RecordingSleep()
         adapter = build_slack_adapter(

@@ -10,7 +10,7 @@ from typing import TextIO
 from bot.core.clock import Clock
 from bot.core.durations import format_offset
 from bot.core.events import User
-from bot.core.ports import Outgoing, PostedRef
+from bot.core.ports import NothingToFind, Outgoing, PostedRef
 
 _MARKERS = {
     "announce": "📣",
@@ -23,7 +23,9 @@ _MARKERS = {
 }
 
 
-class ConsolePort:
+class ConsolePort(NothingToFind):
+    """Printing cannot half-fail, so a retried post has nothing to look for."""
+
     def __init__(self, clock: Clock, out: TextIO | None = None, origin: datetime | None = None):
         self.clock = clock
         self.out = out or sys.stdout

@@ -23,7 +23,7 @@ import discord
 
 from bot.adapters.discord.embeds import THREAD_NAME_LIMIT, Part, Rendered, render
 from bot.core.events import User
-from bot.core.ports import Outgoing, PortError, PostedRef
+from bot.core.ports import NothingToFind, Outgoing, PortError, PostedRef
 
 log = logging.getLogger("chathost.discord.port")
 
@@ -35,6 +35,8 @@ THREAD_ARCHIVE_MINUTES = 1440
 SAFE_MENTIONS = discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=False)
 # Nonce offsets of a post's detail messages, apart from its head's (they may share a channel).
 _DETAILS = 1000
+# Discord's error code for "a thread has already been created for this message".
+_THREAD_EXISTS = 160004
 _RECORDED_KEPT = 200  # multi-message posts whose extra messages an update can still edit
 _CHANNEL_MENTION = re.compile(r"^<#(\d+)>$")
 _USER_MENTION = re.compile(r"^<@!?(\d+)>$")
@@ -102,8 +104,10 @@ async def platform_call(what: str, call: Awaitable[T]) -> T:
         raise PortError(f"{what}: {exc.__class__.__name__}: {exc}", kind="network") from exc
 
 
-class DiscordPort:
-    """Implements bot.core.ports.Port for one discord.py client."""
+class DiscordPort(NothingToFind):
+    """Implements bot.core.ports.Port for one discord.py client. A retried post needs no
+    lookup: it is sent again with the same nonce (made from its key), and Discord answers
+    with the message that landed instead of making a copy."""
 
     def __init__(self, client: discord.Client, guild_ids: Sequence[int] = ()) -> None:
         self.client = client
@@ -208,7 +212,9 @@ class DiscordPort:
                 return thread, thread.id
         return target, target_id
 
-    async def _open_thread(self, message: discord.Message, name: str) -> discord.Thread | None:
+    async def _open_thread(
+        self, message: discord.Message, name: str
+    ) -> discord.Thread | discord.PartialMessageable | None:
         """A thread from a posted message; None (logged) when Discord refuses, since the post
         itself already landed and people can still answer with labels."""
         try:
@@ -220,6 +226,11 @@ class DiscordPort:
                 ),
             )
         except PortError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, discord.HTTPException) and cause.code == _THREAD_EXISTS:
+                # A retry Discord answered with the message it already had (same nonce): the
+                # thread opened then is this one, since a thread's id is its starter's id.
+                return self.client.get_partial_messageable(message.id)
             log.warning("could not open thread %r: %s", name, exc)
             return None
 
@@ -388,10 +399,15 @@ class DiscordPort:
 
 def _nonce(channel_id: int, message: Outgoing, index: int) -> str:
     """The same post retried by the engine gets the same nonce; with ``enforce_nonce`` Discord
-    then returns the message it already created instead of posting it twice (a lost response
-    after a successful post). Discord keeps nonces for a few minutes; at most 25 characters."""
-    mention = message.mention.id if message.mention else ""
-    key = f"{channel_id}|{message.kind}|{message.question_id}|{mention}|{index}|{message.text}"
+    then returns the message it already created instead of posting it twice (a lost response,
+    or a process that died before recording the post). The engine's key names the post even
+    when a retry renders it differently (a recap with one more answer); posts without a key
+    fall back to their content. Discord keeps nonces for a few minutes; at most 25 characters."""
+    if message.key:
+        key = f"{channel_id}|{message.key}|{index}"
+    else:
+        mention = message.mention.id if message.mention else ""
+        key = f"{channel_id}|{message.kind}|{message.question_id}|{mention}|{index}|{message.text}"
     return hashlib.sha256(key.encode()).hexdigest()[:25]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 from aiohttp import ClientError
@@ -23,6 +24,13 @@ from bot.core.events import User
 from bot.core.ports import Outgoing, PortError, PostedRef
 
 log = logging.getLogger("chathost.slack.port")
+
+# The message metadata type chathost tags its posts with (``event_payload.key`` is the post's
+# key), so a post that landed before its sender died can be found again. Reading it back needs
+# the history scopes the app has anyway to hear the chat.
+POST_EVENT = "chathost_post"
+# How many messages back a lost post is looked for (newest first); a chat is far smaller.
+FIND_LIMIT = 1000
 
 # Slack errors that repeat however often the call is retried.
 PERMANENT_ERRORS = frozenset(
@@ -98,8 +106,52 @@ class SlackPort:
             )
         threaded = thread_id is not None or start_thread is not None
         parts = render(message, threaded=threaded, mention=True)
-        ts = await self._deliver(channel_id, parts, thread_id, message.kind)
+        ts = await self._deliver(channel_id, parts, thread_id, message.kind, message.key)
         return PostedRef(channel_id, ts, ts if start_thread else None)
+
+    async def find_post(
+        self,
+        channel: str,
+        key: str,
+        *,
+        thread_id: str | None = None,
+        start_thread: str | None = None,
+        since: datetime,
+    ) -> PostedRef | None:
+        """Look for our post tagged ``key`` in the channel's history (or the thread's)."""
+        async with port_errors(f"looking for {key} in {channel}"):
+            channel_id = await self.directory.channel_id(channel)
+            if channel_id is None:
+                return None
+            ts = await self._find_tagged(channel_id, key, thread_id, since)
+        if ts is None:
+            return None
+        return PostedRef(channel_id, ts, ts if start_thread else None)
+
+    async def _find_tagged(
+        self, channel_id: str, key: str, thread_id: str | None, since: datetime
+    ) -> str | None:
+        args: dict[str, Any] = {
+            "channel": channel_id,
+            "oldest": f"{since.timestamp():.6f}",
+            "include_all_metadata": True,
+            "limit": 200,
+        }
+        if thread_id:
+            pages = await self.client.conversations_replies(ts=thread_id, **args)
+        else:
+            pages = await self.client.conversations_history(**args)
+        seen = 0
+        async for page in pages:
+            for found in page.get("messages") or []:
+                meta = found.get("metadata") or {}
+                payload = meta.get("event_payload") or {}
+                if meta.get("event_type") == POST_EVENT and payload.get("key") == key:
+                    return str(found["ts"])
+                seen += 1
+            if seen >= FIND_LIMIT:
+                break
+        return None
 
     async def send_dm(self, user: User, message: Outgoing) -> PostedRef:
         async with port_errors(f"sending a {message.kind} DM to {user.label}"):
@@ -112,7 +164,7 @@ class SlackPort:
                 )
             channel_id = await self.directory.dm_channel(user_id)
         parts = render(message, mention=False)
-        ts = await self._deliver(channel_id, parts, None, message.kind)
+        ts = await self._deliver(channel_id, parts, None, message.kind, message.key)
         return PostedRef(channel_id, ts)
 
     async def update(self, ref: PostedRef, message: Outgoing) -> None:
@@ -128,11 +180,17 @@ class SlackPort:
             )
 
     async def _deliver(
-        self, channel_id: str, parts: list[SlackMessage], thread_id: str | None, kind: str
+        self,
+        channel_id: str,
+        parts: list[SlackMessage],
+        thread_id: str | None,
+        kind: str,
+        key: str | None,
     ) -> str:
         """Post the parts in order; the first one's ts. Only the first may fail the post:
-        once it landed, a retry by the engine would post it twice."""
-        first_ts = await self._post_one(channel_id, parts[0], thread_id, kind)
+        once it landed, a retry by the engine would post it twice. The first carries the
+        post's key as metadata, for ``find_post``."""
+        first_ts = await self._post_one(channel_id, parts[0], thread_id, kind, key)
         for part in parts[1:]:
             where = (thread_id or first_ts) if part.in_thread else thread_id
             try:
@@ -142,8 +200,14 @@ class SlackPort:
         return first_ts
 
     async def _post_one(
-        self, channel_id: str, part: SlackMessage, thread_ts: str | None, kind: str
+        self,
+        channel_id: str,
+        part: SlackMessage,
+        thread_ts: str | None,
+        kind: str,
+        key: str | None = None,
     ) -> str:
+        metadata = {"event_type": POST_EVENT, "event_payload": {"key": key}} if key else None
         async with port_errors(f"posting {kind} to {channel_id}"):
             response = await self.queue.send(
                 channel_id,
@@ -151,6 +215,7 @@ class SlackPort:
                     channel=channel_id,
                     thread_ts=thread_ts,
                     unfurl_links=False,
+                    metadata=metadata,
                     **_content(part),
                 ),
                 what="chat.postMessage",
