@@ -1,5 +1,5 @@
 """Host and participant commands: /startchat, /nextq, /skipq, /pausechat, /resumechat,
-/extendchat, /endchat, /chatstatus, /chats, /quietchat, /forgetme.
+/extendchat, /endchat, /highlight, /chatstatus, /chats, /quietchat, /forgetme.
 
 Every adapter maps its own command syntax onto these names; the replies are plain text that
 the adapter shows privately (ephemeral) unless marked public.
@@ -7,18 +7,30 @@ the adapter shows privately (ephemeral) unless marked public.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.core.durations import DurationError, format_duration, parse_duration
 from bot.core.engine import Engine
-from bot.core.events import Command, CommandReply, Upcoming, User
+from bot.core.events import Command, CommandReply, ReactionChanged, Upcoming, User
+from bot.core.intake import Intake
 from bot.core.plan import Chat
+from bot.core.recap import HIGHLIGHT_MARK
 from bot.core.recurrence import next_start
 from bot.core.store import RunRow
 
 HOST_COMMANDS = frozenset(
-    {"startchat", "nextq", "skipq", "pausechat", "resumechat", "extendchat", "endchat"}
+    {
+        "startchat",
+        "nextq",
+        "skipq",
+        "pausechat",
+        "resumechat",
+        "extendchat",
+        "endchat",
+        "highlight",
+    }
 )
 ALL_COMMANDS = HOST_COMMANDS | {"chatstatus", "chats", "quietchat", "forgetme"}
 RUN_STATES = ("scheduled", "announced", "running", "paused")
@@ -35,9 +47,10 @@ def _yes(text: str) -> CommandReply:
 
 
 class Commands:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, intake: Intake) -> None:
         self.engine = engine
         self.store = engine.store
+        self.intake = intake
         self._handlers: dict[str, Handler] = {
             "startchat": self._startchat,
             "nextq": self._nextq,
@@ -47,6 +60,7 @@ class Commands:
             "extendchat": self._extendchat,
             "endchat": self._endchat,
             "chatstatus": self._chatstatus,
+            "highlight": self._highlight,
         }
 
     async def handle(self, command: Command) -> CommandReply:
@@ -156,6 +170,34 @@ class Commands:
             return run_or_reply
         ok = await self.engine.end_now(run_or_reply, self._now())
         return _yes(f"Ended {chat.title}; the recap follows.") if ok else _busy()
+
+    async def _highlight(self, command: Command, chat: Chat, run: RunRow | None) -> CommandReply:
+        """A host's pick for the recap, on or off (adapters send it from a message's menu, with
+        the message id as the argument). It applies to the message's own run, which may have
+        ended: a posted recap is updated."""
+        words = command.args.split()
+        if not words:
+            return _no("Use /highlight on a message (its menu), or /highlight MESSAGE_ID.")
+        mark = ReactionChanged(
+            command.platform,
+            command.channel,
+            words[-1],
+            command.user,
+            HIGHLIGHT_MARK,
+            True,
+            command.at,
+        )
+        run_id = await self.intake.on_reaction(mark)
+        done = "Highlighted: it will be in the recap."
+        if run_id is None:  # already highlighted (then it is a toggle), or not recorded
+            run_id = await self.intake.on_reaction(dataclasses.replace(mark, added=False))
+            done = "Highlight removed."
+        if run_id is None:
+            return _no("That message is not one chathost recorded in a chat.")
+        marked = await self.store.get_run(run_id)
+        if marked is not None and marked.state == "summarised":
+            await self.engine.refresh_recap(run_id)
+        return _yes(done)
 
     async def _chatstatus(self, command: Command, chat: Chat, run: RunRow | None) -> CommandReply:
         if run is None:

@@ -26,7 +26,7 @@ class ChatService:
         # ``batch``: store messages by group commit (see bot/core/ingest.py), for busy chats.
         batcher = IngestBatcher(engine.store) if batch else None
         self.intake = Intake(engine.store, batcher=batcher)
-        self.commands = Commands(engine)
+        self.commands = Commands(engine, self.intake)
         self._on_change = on_change or (lambda: None)
 
     async def on_event(self, event: PlatformEvent) -> bool:

@@ -372,3 +372,29 @@ async def test_late_answers_update_the_posted_recap(h: Harness) -> None:
     assert updated.recap is not None
     assert updated.recap.stats.answers_per_question == {"Q1": 1, "Q2": 1, "Q3": 0}
     assert len(h.port.updates) == 1
+
+
+async def test_a_hosts_highlight_puts_an_answer_first_and_can_be_taken_back(h: Harness) -> None:
+    await h.say("A1 a quiet one", 6, message_id="m1", user="alice")
+    await h.say("A1 a loud one", 7, message_id="m2", user="bob")
+    like = ReactionChanged("console", CHANNEL, "m2", User("carol", "carol"), "+1", True, at(8))
+    assert await h.service.on_event(like)
+    assert (await h.command("highlight", "alice", "m1")).startswith("Only the hosts")
+    assert await h.command("highlight", "kate", "m1") == "Highlighted: it will be in the recap."
+    q1 = (await h.recap()).questions[0]
+    assert [m.message_id for m in q1.highlights] == ["m1", "m2"]  # the pick first
+    assert q1.host_picks == ("m1",)
+    assert q1.highlights[0].reaction_count == 0  # the mark is not counted as a reaction
+    assert await h.command("highlight", "kate", "m1") == "Highlight removed."
+    assert [m.message_id for m in (await h.recap()).questions[0].highlights] == ["m2"]
+    assert "not one chathost recorded" in await h.command("highlight", "kate", "nope")
+
+
+async def test_a_highlight_after_the_end_updates_the_posted_recap(h: Harness) -> None:
+    await h.say("A1 worth keeping", 6, message_id="m1", user="alice")
+    await h.run_until(at(62))
+    assert "recap" in h.port.kinds() and h.port.updates == []
+    assert await h.command("highlight", "kate", "m1") == "Highlighted: it will be in the recap."
+    [(_, updated)] = h.port.updates
+    assert updated.recap is not None and updated.recap.questions[0].host_picks == ("m1",)
+    assert "★ alice: A1 worth keeping" in updated.text

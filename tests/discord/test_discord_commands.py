@@ -79,3 +79,36 @@ async def test_chat_ids_autocomplete(harness: Harness) -> None:
         "type": 8,
         "data": {"choices": [{"name": "Tea Chat (tea)", "value": "tea"}]},
     }
+
+
+async def test_hosts_pick_answers_for_the_recap_from_the_apps_menu(harness: Harness) -> None:
+    h, fake = harness, harness.fake
+    await h.start_chat()
+    await h.at(5)
+    thread = int(h.questions_posted()[0].response["id"])
+    answer = await h.say(thread, "alice", "Tea brought me here, and the people")
+
+    async def menu(user: str) -> str:
+        inter = await fake.invoke_message_command(
+            "Highlight in recap", answer["id"], user=user, channel=thread
+        )
+        (callback,) = await fake.wait_for(("POST", f"/interactions/{inter['id']}/"))
+        assert callback.json["data"]["flags"] & 64  # ephemeral: only the caller sees it
+        return str(callback.json["data"]["content"])
+
+    assert (await menu("bob")).startswith("Only the hosts")
+    assert await menu("kate") == "Highlighted: it will be in the recap."
+    link = f"https://discord.com/channels/{fake.channel('general').guild_id}/{thread}/{answer['id']}"
+    undo = await h.command("highlight", "kate", {"message": link})
+    assert undo.json["data"]["content"] == "Highlight removed."
+    assert await menu("kate") == "Highlighted: it will be in the recap."
+
+    await h.at(60)
+    head = next(
+        r
+        for r in h.channel_posts()
+        if r.json.get("embeds") and r.json["embeds"][0].get("title", "").startswith("Recap")
+    )
+    [q1, *_] = [e for r in fake.messages_sent(int(head.response["id"])) for e in r.json["embeds"]]
+    assert "Tea brought me here" in q1["description"]
+    assert "**alice** (⭐ host pick, 0 reactions)" in q1["description"]

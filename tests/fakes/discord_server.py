@@ -733,6 +733,25 @@ class FakeDiscord:
         await self.dispatch("INTERACTION_CREATE", payload)
         return payload
 
+    async def invoke_message_command(
+        self,
+        command_name: str,
+        message_id: int | str,
+        *,
+        user: FakeUser | int | str,
+        channel: FakeChannel | int | str,
+    ) -> Json:
+        """A user picks ``command_name`` from a message's Apps menu (a message context menu:
+        command type 3, the message in ``data.resolved``)."""
+        target = self.messages[int(message_id)]
+        payload = self.interaction_payload(
+            command_name, None, user=user, channel_id=channel, command_type=3
+        )
+        payload["data"]["target_id"] = str(message_id)
+        payload["data"]["resolved"] = {"messages": {str(message_id): target}}
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return payload
+
     @staticmethod
     def _delete_payload(msg: Json) -> Json:
         data = {"id": msg["id"], "channel_id": msg["channel_id"]}

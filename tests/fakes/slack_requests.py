@@ -303,6 +303,33 @@ def block_actions(
     }
 
 
+def message_shortcut(
+    callback_id: str,
+    *,
+    message_ts: str,
+    user_id: str = "U0001",
+    user_name: str = "alice",
+    channel_id: str = "C0001",
+    channel_name: str = "general",
+    team_id: str = TEAM_ID,
+    response_url: str = "https://hooks.slack.invalid/actions/unused",
+) -> dict[str, Any]:
+    """A message shortcut chosen from a message's menu (``message_action`` payload)."""
+    return {
+        "type": "message_action",
+        "token": "verification-token-unused",
+        "action_ts": new_ts(),
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "user": {"id": user_id, "username": user_name, "name": user_name, "team_id": team_id},
+        "channel": {"id": channel_id, "name": channel_name},
+        "callback_id": callback_id,
+        "trigger_id": f"{int(time.time())}.{uuid.uuid4().hex[:12]}",
+        "message_ts": message_ts,
+        "message": {"type": "message", "user": user_id, "ts": message_ts, "text": ""},
+        "response_url": response_url,
+    }
+
+
 # --------------------------------------------------------------------------- encoding/signing
 
 

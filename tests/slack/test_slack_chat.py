@@ -116,6 +116,27 @@ async def test_a_question_whose_answer_was_lost_is_found_not_posted_twice(
     assert [q["text"][:2] for q in world.questions()] == ["Q1", "Q2"]
 
 
+async def test_hosts_pick_answers_for_the_recap_from_the_message_menu(
+    world: SlackWorld,
+) -> None:
+    await world.command("startchat")
+    await world.at(5)
+    quiet = await world.say("A1 a thoughtful answer nobody reacted to", ALICE)
+    refused = await world.shortcut("chathost_highlight", quiet, user=BOB)
+    assert refused["response_type"] == "ephemeral" and "Only the hosts" in refused["text"]
+    done = await world.shortcut("chathost_highlight", quiet, user=KATE)
+    assert done["text"] == "Highlighted: it will be in the recap."
+    link = f"https://fake.slack.com/archives/{CHANNEL}/p{quiet.replace('.', '')}"
+    undo = await world.command("highlight", link, user=KATE)  # the slash form takes a link
+    assert undo["text"] == "Highlight removed."
+    await world.shortcut("chathost_highlight", quiet, user=KATE)
+    await world.at(60)
+    [parent] = [m for m in world.fake.messages[CHANNEL] if m["text"].startswith("Recap: Tea Chat")]
+    [details] = [m for m in world.fake.messages[CHANNEL] if m.get("thread_ts") == parent["ts"]]
+    # a pick is shown, starred, though nobody reacted to it
+    assert ">:star: *alice*: A1 a thoughtful answer nobody reacted to" in _block_texts(details)
+
+
 async def test_edits_deletes_and_reactions_reach_the_recap(world: SlackWorld) -> None:
     await world.command("startchat")
     await world.at(5)

@@ -218,7 +218,7 @@ def test_the_manifest_matches_what_the_adapter_listens_to() -> None:
     import yaml
 
     from bot.adapters.slack.app import EVENTS
-    from bot.adapters.slack.commands import COMMANDS
+    from bot.adapters.slack.commands import COMMANDS, HIGHLIGHT_SHORTCUT
 
     root = Path(__file__).resolve().parents[2]
     manifest = yaml.safe_load((root / "config" / "slack-manifest.yaml").read_text())
@@ -229,3 +229,6 @@ def test_the_manifest_matches_what_the_adapter_listens_to() -> None:
     }
     assert subscribed == set(EVENTS)
     assert manifest["settings"]["socket_mode_enabled"] is True
+    [shortcut] = manifest["features"]["shortcuts"]
+    assert (shortcut["type"], shortcut["callback_id"]) == ("message", HIGHLIGHT_SHORTCUT)
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True  # shortcuts need it

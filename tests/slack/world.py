@@ -111,8 +111,7 @@ class SlackWorld:
         self, name: str, text: str = "", user: tuple[str, str] = KATE
     ) -> dict[str, Any]:
         """Run a slash command over HTTP; returns what the response_url received."""
-        assert self.adapter.url is not None
-        key = f"r{next(self._responses)}"
+        key, url = self._response_url()
         fields = sr.slash_command(
             f"/{name}",
             text,
@@ -120,9 +119,33 @@ class SlackWorld:
             user_name=user[1],
             channel_id=CHANNEL,
             channel_name="chat2lrn",
-            response_url=self.fake.response_url(key),
+            response_url=url,
         )
-        body, headers = sr.signed_command_request(SECRET, fields)
+        return await self._answered(key, *sr.signed_command_request(SECRET, fields))
+
+    async def shortcut(
+        self, callback_id: str, message_ts: str, user: tuple[str, str] = KATE
+    ) -> dict[str, Any]:
+        """Choose a message shortcut over HTTP; returns what the response_url received."""
+        key, url = self._response_url()
+        payload = sr.message_shortcut(
+            callback_id,
+            message_ts=message_ts,
+            user_id=user[0],
+            user_name=user[1],
+            channel_id=CHANNEL,
+            channel_name="chat2lrn",
+            response_url=url,
+        )
+        return await self._answered(key, *sr.signed_interactive_request(SECRET, payload))
+
+    def _response_url(self) -> tuple[str, str]:
+        key = f"r{next(self._responses)}"
+        return key, self.fake.response_url(key)
+
+    async def _answered(self, key: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+        """POST a signed request to the app; what it then sent to the response_url ``key``."""
+        assert self.adapter.url is not None
         async with self.http.post(self.adapter.url, data=body, headers=headers) as resp:
             assert resp.status == 200
         await self.adapter.drain()

@@ -79,7 +79,7 @@ class Rehearsal:
         self.store = store
         self.engine = Engine(self.plan, store, lambda _: self.port, self.clock)
         self.intake = Intake(store)
-        self.commands = Commands(self.engine)
+        self.commands = Commands(self.engine, self.intake)
         self.replies = replies
         self.speed = speed
         self.channel = ChannelRef(chat.channel.lstrip("#"), chat.channel.lstrip("#"))

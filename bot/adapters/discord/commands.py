@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -38,7 +39,16 @@ CHAT_COMMANDS: tuple[tuple[str, str], ...] = (
 
 Locate = Callable[[discord.Interaction], Awaitable[translate.Place | None]]
 Handle = Callable[[Command], Awaitable[CommandReply]]
-AnyCommand = app_commands.Command[Any, ..., None]
+AnyCommand = app_commands.Command[Any, ..., None] | app_commands.ContextMenu
+# "Copy Message Link": https://discord.com/channels/GUILD/CHANNEL/MESSAGE
+_MESSAGE_LINK = re.compile(r"/channels/(?:\d+|@me)/\d+/(\d+)")
+HIGHLIGHT_MENU = "Highlight in recap"
+
+
+def message_id_arg(text: str) -> str:
+    """/highlight takes a message's link or id; the core wants the id."""
+    link = _MESSAGE_LINK.search(text)
+    return link.group(1) if link else text.strip()
 
 
 def duration_arg(text: str | None) -> str:
@@ -128,8 +138,21 @@ class SlashCommands:
         async def forgetme(interaction: discord.Interaction) -> None:
             await run(interaction, "forgetme", "")
 
+        @app_commands.command(
+            name="highlight", description="Put an answer in the recap, or take it out (hosts)"
+        )
+        @app_commands.describe(message="The message's link (Copy Message Link) or id")
+        async def highlight(interaction: discord.Interaction, message: str) -> None:
+            await run(interaction, "highlight", message_id_arg(message))
+
+        @app_commands.context_menu(name=HIGHLIGHT_MENU)
+        async def highlight_menu(
+            interaction: discord.Interaction, message: discord.Message
+        ) -> None:
+            await run(interaction, "highlight", str(message.id))
+
         extendchat.autocomplete("chat")(self._complete_chat)
-        return [*commands, extendchat, chats, quietchat, forgetme]
+        return [*commands, extendchat, highlight, chats, quietchat, forgetme, highlight_menu]
 
     def _chat_command(self, name: str, description: str) -> AnyCommand:
         run = self.run

@@ -166,7 +166,8 @@ def _highlight_lines(question: QuestionRecap) -> Iterator[str]:
     for message in question.highlights:
         text = clip(" ".join(message.text.split()), 600)
         votes = plural(message.reaction_count, "reaction")
-        yield f"> {text}\n— **{message.user_name}** ({votes})"
+        pick = "⭐ host pick, " if message.message_id in question.host_picks else ""
+        yield f"> {text}\n— **{message.user_name}** ({pick}{votes})"
 
 
 def question_detail(question: QuestionRecap) -> discord.Embed:

@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltRequest, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.commands import COMMANDS, SlashCommands
+from bot.adapters.slack.commands import COMMANDS, HIGHLIGHT_SHORTCUT, SlashCommands
 from bot.adapters.slack.inbound import Inbound
 
 log = logging.getLogger("chathost.slack.app")
@@ -58,6 +58,11 @@ def build_bolt_app(
 
     for command in COMMANDS:
         app.command(command)(on_command)
+
+    async def on_shortcut(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await commands.on_shortcut(ack, body, respond)
+
+    app.shortcut(HIGHLIGHT_SHORTCUT)(on_shortcut)
 
     @app.error
     async def on_error(error: Exception, body: Mapping[str, Any] | None = None) -> None:

@@ -1,4 +1,5 @@
-"""Slash commands: acknowledged at once (Slack allows 3 seconds), then run and answered.
+"""Slash commands and the "Highlight in recap" message shortcut: acknowledged at once (Slack
+allows 3 seconds), then run and answered.
 
 The answer goes through the command's ``response_url`` (ephemeral: only the caller sees it;
 ``in_channel`` for the core's public replies). Should that fail, chat.postEphemeral says it.
@@ -7,6 +8,7 @@ The answer goes through the command's ``response_url`` (ephemeral: only the call
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -15,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.blocks import reply_text
 from bot.adapters.slack.directory import Directory
 from bot.adapters.slack.tasks import TaskSet
-from bot.adapters.slack.translate import PLATFORM, MalformedEvent, text_field
+from bot.adapters.slack.translate import PLATFORM, MalformedEvent, mapping_field, text_field
 from bot.core.clock import Clock
 from bot.core.commands import ALL_COMMANDS
 from bot.core.events import Command, CommandReply
@@ -26,6 +28,10 @@ log = logging.getLogger("chathost.slack.commands")
 # What slash command payloads say instead of a name for private channels and DMs.
 PLACEHOLDER_CHANNEL_NAMES = frozenset({"", "privategroup", "directmessage"})
 COMMANDS = tuple(f"/{name}" for name in sorted(ALL_COMMANDS))
+# The message shortcut that runs /highlight on the message it was opened on.
+HIGHLIGHT_SHORTCUT = "chathost_highlight"
+# A message link (Copy link): .../archives/C0100/p1700000000000100 is message ts 1700000000.000100
+_PERMALINK = re.compile(r"/archives/[A-Z0-9]+/p(\d{10})(\d{6})")
 
 Ack = Callable[..., Awaitable[Any]]
 Respond = Callable[..., Awaitable[Any]]
@@ -47,9 +53,17 @@ class SlashCommands:
         name = str(body.get("command", "?"))
         self.tasks.spawn(self.run(body, respond), name=f"slack-command {name}")
 
+    async def on_shortcut(self, ack: Ack, body: Mapping[str, Any], respond: Respond) -> None:
+        """A message shortcut ("Highlight in recap"): ack, then run it as /highlight."""
+        await ack()
+        self.tasks.spawn(self.run(body, respond), name="slack-shortcut highlight")
+
     async def run(self, body: Mapping[str, Any], respond: Respond) -> CommandReply | None:
         try:
-            command = await self.to_command(body)
+            if body.get("type") == "message_action":
+                command = await self.shortcut_to_command(body)
+            else:
+                command = await self.to_command(body)
         except MalformedEvent as exc:
             log.warning("slash command skipped: malformed (%s)", exc)
             return None
@@ -74,14 +88,20 @@ class SlashCommands:
             # saves a conversations.info; names known from Slack's own answers win
             self.directory.remember_channel(channel_id, channel_name, replace=False)
         channel = await self.directory.channel(channel_id)
-        return Command(
-            platform=PLATFORM,
-            channel=channel,
-            user=user,
-            name=name,
-            at=self.clock.now(),
-            args=text_field(body, "text", required=False).strip(),
+        args = text_field(body, "text", required=False).strip()
+        if name == "highlight" and (link := _PERMALINK.search(args)):
+            args = f"{link.group(1)}.{link.group(2)}"
+        return Command(PLATFORM, channel, user, name, self.clock.now(), args)
+
+    async def shortcut_to_command(self, body: Mapping[str, Any]) -> Command:
+        """A ``message_action`` payload as /highlight of its message (the ts is its id)."""
+        who, where = mapping_field(body, "user"), mapping_field(body, "channel")
+        user = await self.directory.user(
+            text_field(who, "id"), text_field(who, "username", required=False)
         )
+        channel = await self.directory.channel(text_field(where, "id"))
+        ts = text_field(body, "message_ts")
+        return Command(PLATFORM, channel, user, "highlight", self.clock.now(), ts)
 
     async def answer(self, body: Mapping[str, Any], reply: CommandReply, respond: Respond) -> None:
         text = reply_text(reply)
@@ -96,12 +116,19 @@ class SlashCommands:
             return
         except Exception as exc:  # expired URL, network, ...: say it another way
             log.info("response_url failed (%s); answering with chat.postEphemeral", exc)
+        channel, user = _caller(body)
         try:
             if reply.public:
-                await self.client.chat_postMessage(channel=str(body["channel_id"]), text=text)
+                await self.client.chat_postMessage(channel=channel, text=text)
             else:
-                await self.client.chat_postEphemeral(
-                    channel=str(body["channel_id"]), user=str(body["user_id"]), text=text
-                )
+                await self.client.chat_postEphemeral(channel=channel, user=user, text=text)
         except Exception:
-            log.exception("could not answer %s", body.get("command"))
+            log.exception("could not answer %s", body.get("command") or body.get("callback_id"))
+
+
+def _caller(body: Mapping[str, Any]) -> tuple[str, str]:
+    """Channel and user ids of a slash command (flat fields) or a shortcut (nested objects)."""
+    if "channel_id" in body:
+        return str(body["channel_id"]), str(body.get("user_id", ""))
+    channel, user = body.get("channel") or {}, body.get("user") or {}
+    return str(channel.get("id", "")), str(user.get("id", ""))
