@@ -333,7 +333,18 @@ class Engine:
     async def _summarise(self, run: RunRow, chat: Chat, now: datetime) -> bool:
         post = chat.summary.enabled and chat.summary.post_to != "none"
         claim = PostClaim("recap", "recap", now) if post else None
-        return await self._transition(run, {"state": "summarised"}, claim) is not None
+        changes: dict[str, object] = {"state": "summarised"}
+        if (reach := await self._reach(chat)) is not None:
+            changes["reach"] = reach
+        return await self._transition(run, changes, claim) is not None
+
+    async def _reach(self, chat: Chat) -> int | None:
+        """The channel's members as the chat ends; a recap without the figure beats no recap."""
+        try:
+            return await self.port_for(chat.platform).member_count(chat.channel)
+        except Exception as exc:  # a PortError, or an adapter that does not wrap its errors
+            log.warning("could not count the members of %s: %s", chat.channel, exc)
+            return None
 
     # host actions that are not simple clock steps
 

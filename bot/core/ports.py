@@ -67,6 +67,11 @@ class Port(Protocol):
 
     async def update(self, ref: PostedRef, message: Outgoing) -> None: ...
 
+    async def member_count(self, channel: str) -> int | None:
+        """How many members ``channel`` has (the recap's reach); None if the platform
+        cannot tell."""
+        ...
+
     async def find_post(
         self,
         channel: str,

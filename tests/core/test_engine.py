@@ -398,3 +398,23 @@ async def test_a_highlight_after_the_end_updates_the_posted_recap(h: Harness) ->
     [(_, updated)] = h.port.updates
     assert updated.recap is not None and updated.recap.questions[0].host_picks == ("m1",)
     assert "★ alice: A1 worth keeping" in updated.text
+
+
+async def test_the_recap_reports_the_channels_members_as_its_reach(h: Harness) -> None:
+    h.port.members = 57
+    await h.say("A1 hello", 6)
+    await h.run_until(at(62))
+    [recap] = [s.message for s in h.port.sent if s.message.kind == "recap"]
+    assert recap.recap is not None and recap.recap.stats.reach == 57
+    assert "reach 57 members" in recap.text
+
+
+async def test_a_platform_that_cannot_count_members_still_gets_its_recap(h: Harness) -> None:
+    async def broken(channel: str) -> int | None:
+        raise PortError("conversations.info: ratelimited")
+
+    h.port.member_count = broken  # type: ignore[method-assign]
+    await h.run_until(at(62))
+    [recap] = [s.message for s in h.port.sent if s.message.kind == "recap"]
+    assert recap.recap is not None and recap.recap.stats.reach is None
+    assert "reach" not in recap.text

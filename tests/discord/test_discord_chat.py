@@ -80,6 +80,8 @@ async def test_whole_chat_from_startchat_to_recap(harness: Harness) -> None:
     assert embed["title"] == "Recap: Tea Chat #teachat"
     assert "**2** participants" in embed["description"]
     assert "**5** answers" in embed["description"]
+    members = len(fake.guilds[0].members)  # the server's, as discord.py caches its count
+    assert f"Reach: **{members}** server members" in embed["description"]
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert fields["Q1: What brought you here?"] == "3 answers"
     assert fields["Q2: What is hard about it?"] == "1 answer"

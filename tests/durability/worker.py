@@ -87,6 +87,9 @@ class FilePort:
             os.kill(os.getpid(), signal.SIGKILL)
         return PostedRef(where, message_id)
 
+    async def member_count(self, channel: str) -> int | None:
+        return None
+
     async def find_post(
         self,
         channel: str,

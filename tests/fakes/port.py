@@ -27,6 +27,7 @@ class FakePort:
         self.lost_answers: list[PortError] = []
         self.find_failures: list[PortError] = []
         self.finds: list[str] = []
+        self.members: int | None = None  # what member_count answers (None: cannot tell)
         self._ids = itertools.count(100)
 
     def fail_next(self, error: PortError, times: int = 1) -> None:
@@ -65,6 +66,9 @@ class FakePort:
 
     async def update(self, ref: PostedRef, message: Outgoing) -> None:
         self.updates.append((ref, message))
+
+    async def member_count(self, channel: str) -> int | None:
+        return self.members
 
     async def find_post(
         self,

@@ -680,11 +680,15 @@ class FakeSlack:
                 "is_im": False,
                 "is_member": self.bot_user_id in members or info.get("is_member", True),
                 "is_archived": info.get("is_archived", False),
-                "num_members": info.get("num_members", len(members)),
                 "created": 1_600_000_000,
                 "topic": {"value": info.get("topic", ""), "creator": "", "last_set": 0},
                 "purpose": {"value": info.get("purpose", ""), "creator": "", "last_set": 0},
-            },
+            }
+            | (  # like Slack: the count only when asked for
+                {"num_members": info.get("num_members", len(members))}
+                if str(args.get("include_num_members", "")).lower() in ("1", "true")
+                else {}
+            ),
         }
 
     def _conversations_list(self, args: Json) -> Json:

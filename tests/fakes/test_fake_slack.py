@@ -62,9 +62,11 @@ async def test_web_client_methods_are_recorded(fake: FakeSlack) -> None:
     assert fake.posted_messages("C0001")[0]["blocks"] == blocks
 
     info = await client.conversations_info(channel="C0001")
-    assert info["channel"]["num_members"] == 3
+    assert "num_members" not in info["channel"]  # like Slack: only when asked for
     call = fake.calls_to("conversations.info")[0]
     assert (call.http_method, call.args) == ("GET", {"channel": "C0001"})
+    info = await client.conversations_info(channel="C0001", include_num_members=True)
+    assert info["channel"]["num_members"] == 3
 
     user = await client.users_info(user="U0001")
     assert (user["user"]["tz"], user["user"]["tz_offset"]) == ("Europe/Berlin", 3600)

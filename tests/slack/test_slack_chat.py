@@ -76,6 +76,8 @@ async def test_whole_chat_from_startchat_to_recap(world: SlackWorld) -> None:
     assert parent["blocks"][0]["type"] == "header"
     shown = _block_texts(parent)
     assert "*Answers*\n6" in shown and "*Participants*\n2 (2 new, 0 returning)" in shown
+    assert recap.stats.reach == 42  # the channel's members, read from Slack as the chat ended
+    assert "*Reach*\n42" in shown
     details = [m for m in world.fake.messages[CHANNEL] if m.get("thread_ts") == parent["ts"]]
     assert len(details) == 1
     assert "example.org/oolong" in _block_texts(details[0])

@@ -52,7 +52,11 @@ class RecordingSleep:
 
 
 def populate(fake: FakeSlack) -> None:
-    fake.channels[CHANNEL] = {"name": "chat2lrn", "members": ["U0001", "U0002", "U0003", "UBOT"]}
+    fake.channels[CHANNEL] = {
+        "name": "chat2lrn",
+        "members": ["U0001", "U0002", "U0003", "UBOT"],
+        "num_members": 42,  # more than the few who take part: the recap's reach
+    }
     fake.users["U0003"] = {"name": "kate", "real_name": "Kate Host", "display_name": "Kate"}
 
 

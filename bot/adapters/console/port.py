@@ -64,6 +64,9 @@ class ConsolePort(NothingToFind):
         self.sent.append((f"@{user.id}", message))
         return PostedRef(f"@{user.id}", f"d{next(self._ids)}")
 
+    async def member_count(self, channel: str) -> int | None:
+        return None  # a terminal has readers, not members
+
     async def update(self, ref: PostedRef, message: Outgoing) -> None:
         self.write(f"[{self.stamp()}] (updated {ref.message_id}) {_indent(message.text)}")
         self.sent.append((ref.channel_id, message))

@@ -127,6 +127,7 @@ def _figures(recap: Recap) -> str:
         f"**{s.participants}** participants ({s.first_timers} new, {s.returning} returning)\n"
         f"**{s.messages}** messages · **{s.answers}** answers · **{s.reactions}** reactions"
         + (f" · {s.duration_minutes} min" if s.duration_minutes else "")
+        + (f"\nReach: **{s.reach}** server members" if s.reach is not None else "")
     )
 
 

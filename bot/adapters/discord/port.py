@@ -149,6 +149,12 @@ class DiscordPort(NothingToFind):
                 sent = await self._send_parts(dm, rendered.head, message, dm.id)
             return PostedRef(str(dm.id), str(sent[0].id))
 
+    async def member_count(self, channel: str) -> int | None:
+        """The members of the channel's server: a per-channel count would need the privileged
+        Members intent, which chathost does without."""
+        async with self._work():
+            return (await self.resolve_channel(channel)).guild.member_count
+
     async def update(self, ref: PostedRef, message: Outgoing) -> None:
         """Edit a post in place; of several quick updates to one post only the newest runs."""
         async with self._work():

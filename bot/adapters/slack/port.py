@@ -109,6 +109,17 @@ class SlackPort:
         ts = await self._deliver(channel_id, parts, thread_id, message.kind, message.key)
         return PostedRef(channel_id, ts, ts if start_thread else None)
 
+    async def member_count(self, channel: str) -> int | None:
+        async with port_errors(f"counting the members of {channel}"):
+            channel_id = await self.directory.channel_id(channel)
+            if channel_id is None:
+                return None
+            info = await self.client.conversations_info(
+                channel=channel_id, include_num_members=True
+            )
+        count = (info.get("channel") or {}).get("num_members")
+        return count if isinstance(count, int) else None
+
     async def find_post(
         self,
         channel: str,

@@ -54,6 +54,9 @@ class RunRow(SQLModel, table=True):
     channel_id: str | None = None
     plan_json: str = "{}"
     version: int = 0
+    # Members of the channel when the chat ended (schema 0003), for the recap; None when the
+    # platform could not tell.
+    reach: int | None = None
 
 
 class PostRow(SQLModel, table=True):
