@@ -23,6 +23,7 @@ from bot.core.plan import Plan
 from bot.core.ports import Port
 from bot.core.service import ChatService
 from bot.core.store import RetryPolicy, Store, open_store, retry_transient
+from bot.export.pictures import recap_pictures
 from bot.health import HealthServer
 from bot.scheduling import HEARTBEAT, Waker
 from bot.settings import Settings
@@ -107,6 +108,7 @@ class App:
             worker_id=self.worker_id,
             claim_lease=self.claim_lease,
             public_url=self.settings.public_url,  # recaps link to the archive's run page
+            illustrate=recap_pictures,  # the word cloud goes with each posted recap
         )
         self.waker = Waker(self.engine, heartbeat=self.heartbeat)
         self.engine.on_change = self.waker.poke

@@ -20,7 +20,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from bot.core.agenda import Agenda
@@ -29,7 +29,7 @@ from bot.core.durations import format_duration
 from bot.core.events import User
 from bot.core.nudges import Activity, due_nudges, next_nudge_time
 from bot.core.plan import Chat, Plan, chat_from_json
-from bot.core.ports import Outgoing, Port, PortError, PostedRef
+from bot.core.ports import Attachment, Outgoing, Port, PortError, PostedRef
 from bot.core.recap import Recap, build_recap, recap_text
 from bot.core.recurrence import iter_starts
 from bot.core.snapshot import load_run_view
@@ -66,6 +66,10 @@ RECORD_RETRY = RetryPolicy(attempts=14, first_delay=0.1, max_delay=5.0)
 LANDED_SLACK = timedelta(minutes=1)
 
 
+# Pictures to attach to a recap: bot/export draws the word cloud (the core draws nothing).
+Illustrate = Callable[[Recap], Sequence[Attachment]]
+
+
 def default_worker_id() -> str:
     """Names this process in delivery leases (and logs): host, pid and a random suffix."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -90,6 +94,7 @@ class Engine:
         worker_id: str | None = None,
         claim_lease: timedelta = CLAIM_LEASE,
         public_url: str | None = None,
+        illustrate: Illustrate | None = None,
     ) -> None:
         self.plan = plan
         self.store = store
@@ -98,6 +103,8 @@ class Engine:
         self.on_change = on_change or (lambda: None)
         # The archive's address: recaps then link to the run's page.
         self.public_url = public_url
+        # Pictures for a recap (the word cloud), drawn outside the core (bot/export).
+        self.illustrate = illustrate
         self.worker_id = worker_id or default_worker_id()
         self.claim_lease = claim_lease
         self.stopping = False
@@ -573,7 +580,20 @@ class Engine:
             return Outgoing("outro", chat.outro, **base), per_chat_thread, None
         recap = await self.recap(run.id)
         thread = per_chat_thread if chat.summary.post_to == "thread" else None
-        return Outgoing("recap", recap_text(recap), recap=recap, **base), thread, None
+        files = await self._illustrations(recap)
+        message = Outgoing("recap", recap_text(recap), recap=recap, attachments=files, **base)
+        return message, thread, None
+
+    async def _illustrations(self, recap: Recap) -> tuple[Attachment, ...]:
+        """Drawn in a thread (a word cloud is ~0.2 s of Pillow); a recap without its picture
+        beats no recap."""
+        if self.illustrate is None:
+            return ()
+        try:
+            return tuple(await asyncio.to_thread(self.illustrate, recap))
+        except Exception:
+            log.exception("could not draw the pictures of the recap of %s", recap.title)
+            return ()
 
     async def recap(self, run_id: int) -> Recap:
         return build_recap(await load_run_view(self.store, run_id), public_url=self.public_url)

@@ -15,6 +15,16 @@ OutKind = Literal["announce", "intro", "question", "nudge", "outro", "recap", "n
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a post (the recap's word cloud); adapters upload it after the
+    post's text, into the post's thread where it has one."""
+
+    filename: str
+    data: bytes
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """A message in the core's terms; adapters choose blocks, embeds or plain text."""
 
@@ -29,6 +39,7 @@ class Outgoing:
     # that can tag a message (Slack metadata, Discord nonce) tags it with the key, so a post
     # that landed just before its sender died is found (``Port.find_post``), not repeated.
     key: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)

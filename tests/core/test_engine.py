@@ -17,7 +17,7 @@ from bot.core.events import (
     User,
 )
 from bot.core.plan import Plan
-from bot.core.ports import PortError
+from bot.core.ports import Attachment, PortError
 from bot.core.service import ChatService
 from bot.core.store import Store
 from tests.conftest import T0
@@ -418,3 +418,24 @@ async def test_a_platform_that_cannot_count_members_still_gets_its_recap(h: Harn
     [recap] = [s.message for s in h.port.sent if s.message.kind == "recap"]
     assert recap.recap is not None and recap.recap.stats.reach is None
     assert "reach" not in recap.text
+
+
+async def test_the_recap_carries_its_pictures_and_goes_out_without_them_if_drawing_fails(
+    store: Store, clock: SimClock
+) -> None:
+    drawn = Harness(store, clock)
+    drawn.engine.illustrate = lambda recap: [Attachment("cloud.png", b"png", recap.title)]
+    await drawn.start()
+    await drawn.run_until(at(62))
+    [recap] = [s.message for s in drawn.port.sent if s.message.kind == "recap"]
+    assert recap.attachments == (Attachment("cloud.png", b"png", "Tea Chat"),)
+
+
+async def test_a_recap_whose_picture_cannot_be_drawn_is_posted_without_it(h: Harness) -> None:
+    def broken(recap: object) -> list[Attachment]:
+        raise OSError("no fonts")
+
+    h.engine.illustrate = broken
+    await h.run_until(at(62))
+    [recap] = [s.message for s in h.port.sent if s.message.kind == "recap"]
+    assert recap.attachments == () and recap.text.startswith("Recap: Tea Chat")

@@ -19,6 +19,7 @@ from bot.core.engine import Engine
 from bot.core.plan import Plan
 from bot.core.service import ChatService
 from bot.core.store import RunRow, Store
+from bot.export.pictures import recap_pictures
 from tests.conftest import T0
 from tests.fakes.discord_server import FakeDiscord, Rec
 from tests.support import make_plan
@@ -132,7 +133,9 @@ async def running_harness(
             prepare(fake)  # e.g. roles: the guild is sent as it is when the client connects
         chat_plan = plan or tea_plan()
         adapter = DiscordAdapter(config_for(fake, **config), chat_plan, clock)
-        engine = Engine(chat_plan, store, lambda _platform: adapter.port, clock)
+        engine = Engine(
+            chat_plan, store, lambda _platform: adapter.port, clock, illustrate=recap_pictures
+        )
         service = ChatService(engine)
         await engine.start()
         await engine.tick()  # creates the run: its start is within the engine's lead

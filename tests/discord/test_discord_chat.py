@@ -91,9 +91,12 @@ async def test_whole_chat_from_startchat_to_recap(harness: Harness) -> None:
         == f"/channels/{fake.channel('general').id}/messages/{head.response['id']}/threads"
     )
     details = fake.messages_sent(int(head.response["id"]))
-    detail_embeds = [e for r in details for e in r.json["embeds"]]
+    detail_embeds = [e for r in details for e in r.json.get("embeds", [])]
     assert [e["title"][:2] for e in detail_embeds] == ["Q1", "Q2", "Q3"]
     assert "I came for the oolong" in detail_embeds[0]["description"]  # kate's star
+    [cloud] = [r for r in details if r.files]  # the word cloud, after the details
+    assert [name for name, _ in cloud.files] == ["wordcloud.png"]
+    assert cloud.files[0][1].startswith(b"\x89PNG") and details[-1] is cloud
 
     # The outro went out once, and nothing the bot posted was recorded as chat.
     assert [r.json["content"] for r in h.channel_posts()].count("Thanks all!") == 1

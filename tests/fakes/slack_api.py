@@ -835,6 +835,7 @@ class FakeSlack:
             if args.get("channel_id"):
                 channels.append(str(args["channel_id"]))
             info["channels"] = channels
+            info["thread_ts"] = args.get("thread_ts")  # shared into that thread
             result.append(dict(info))
         return {"ok": True, "files": result}
 

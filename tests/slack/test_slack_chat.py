@@ -82,6 +82,13 @@ async def test_whole_chat_from_startchat_to_recap(world: SlackWorld) -> None:
     assert len(details) == 1
     assert "example.org/oolong" in _block_texts(details[0])
     assert "Thanks alice, bob!" in _block_texts(details[0])
+    [cloud] = world.fake.files.values()  # the word cloud, shared into the recap's thread
+    assert (cloud["name"], cloud["channels"], cloud["thread_ts"]) == (
+        "wordcloud.png",
+        [CHANNEL],
+        parent["ts"],
+    )
+    assert world.fake.uploads[cloud["id"]].startswith(b"\x89PNG")
     assert len(world.fake.rejected) == 0
 
 

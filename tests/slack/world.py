@@ -24,6 +24,7 @@ from bot.core.engine import Engine
 from bot.core.plan import Plan
 from bot.core.service import ChatService
 from bot.core.store import MessageRow, RunRow, Store
+from bot.export.pictures import recap_pictures
 from bot.settings import Settings
 from tests.fakes import slack_requests as sr
 from tests.fakes.slack_api import Call, FakeSlack
@@ -216,7 +217,9 @@ async def slack_world(
             send_interval=INTERVAL,
             sleep=sleep,
         )
-        engine = Engine(plan, store, lambda _platform: adapter.port, clock)
+        engine = Engine(
+            plan, store, lambda _platform: adapter.port, clock, illustrate=recap_pictures
+        )
         service = ChatService(engine)
         await engine.start()
         await engine.tick()  # creates the planned 19:30 run, which /startchat then starts

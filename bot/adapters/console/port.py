@@ -56,6 +56,8 @@ class ConsolePort(NothingToFind):
         where = f"#{channel.lstrip('#')}" + (" (thread)" if thread_id else "")
         marker = _MARKERS.get(message.kind, "")
         self.write(f"[{self.stamp()}] {where} {marker} {_indent(message.text)}")
+        for a in message.attachments:  # a terminal shows that it is there, not the picture
+            self.write(f"{' ' * 11}📎 {a.filename} ({len(a.data) // 1024 or 1} KB) {a.title}")
         self.sent.append((channel, message))
         return PostedRef(channel, message_id, message_id if start_thread else None)
 

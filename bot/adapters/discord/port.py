@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import io
 import logging
 import re
 from collections import defaultdict
@@ -35,6 +36,7 @@ THREAD_ARCHIVE_MINUTES = 1440
 SAFE_MENTIONS = discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=False)
 # Nonce offsets of a post's detail messages, apart from its head's (they may share a channel).
 _DETAILS = 1000
+_FILES = 2000
 # Discord's error code for "a thread has already been created for this message".
 _THREAD_EXISTS = 160004
 _RECORDED_KEPT = 200  # multi-message posts whose extra messages an update can still edit
@@ -179,7 +181,7 @@ class DiscordPort(NothingToFind):
         start_thread: str | None,
     ) -> PostedRef:
         first = await self._send(target, rendered.head[0], _nonce(target_id, message, 0))
-        ref_thread: discord.Thread | None = None
+        ref_thread: discord.Thread | discord.PartialMessageable | None = None
         if start_thread:
             ref_thread = await self._open_thread(first, start_thread)
         record = _Recorded()
@@ -188,6 +190,7 @@ class DiscordPort(NothingToFind):
         with _logged(f"the rest of a {message.kind}"):
             rest = await self._send_parts(target, rendered.head[1:], message, target_id, offset=1)
             record.head = [(target_id, m.id) for m in rest]
+        where, where_id = target, target_id
         if rendered.details:
             with _logged(f"the details of a {message.kind}"):
                 where, where_id = await self._details_target(
@@ -198,6 +201,9 @@ class DiscordPort(NothingToFind):
                 )
                 record.details = [(where_id, m.id) for m in sent]
                 record.details_channel = where_id
+        if message.attachments:
+            with _logged(f"the pictures of a {message.kind}"):
+                await self._send_files(where, where_id, message)
         if record.head or record.details:
             self._recorded[first.id] = record
             while len(self._recorded) > _RECORDED_KEPT:
@@ -252,6 +258,23 @@ class DiscordPort(NothingToFind):
         for index, part in enumerate(parts, start=offset):
             sent.append(await self._send(target, part, _nonce(target_id, message, index)))
         return sent
+
+    async def _send_files(
+        self, target: discord.abc.Messageable, target_id: int, message: Outgoing
+    ) -> discord.Message:
+        """The post's attachments (the recap's word cloud) in one message, after its details."""
+        files = [
+            discord.File(io.BytesIO(a.data), filename=a.filename, description=a.title or None)
+            for a in message.attachments
+        ]
+        return await platform_call(
+            "upload files",
+            target.send(
+                files=files,
+                nonce=_nonce(target_id, message, _FILES),
+                allowed_mentions=SAFE_MENTIONS,
+            ),
+        )
 
     async def _send(
         self, target: discord.abc.Messageable, part: Part, nonce: str

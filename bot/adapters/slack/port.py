@@ -21,7 +21,7 @@ from bot.adapters.slack.blocks import SlackMessage, render
 from bot.adapters.slack.directory import Directory
 from bot.adapters.slack.send_queue import SendQueue
 from bot.core.events import User
-from bot.core.ports import Outgoing, PortError, PostedRef
+from bot.core.ports import Attachment, Outgoing, PortError, PostedRef
 
 log = logging.getLogger("chathost.slack.port")
 
@@ -107,7 +107,24 @@ class SlackPort:
         threaded = thread_id is not None or start_thread is not None
         parts = render(message, threaded=threaded, mention=True)
         ts = await self._deliver(channel_id, parts, thread_id, message.kind, message.key)
+        for attachment in message.attachments:
+            await self._upload(channel_id, thread_id or ts, attachment)
         return PostedRef(channel_id, ts, ts if start_thread else None)
+
+    async def _upload(self, channel_id: str, thread_ts: str, attachment: Attachment) -> None:
+        """A file into the post's thread (the recap's word cloud). The post has landed, so a
+        failure is logged, never raised: a retry would post it all again."""
+        try:
+            async with port_errors(f"uploading {attachment.filename} to {channel_id}"):
+                await self.client.files_upload_v2(
+                    channel=channel_id,
+                    thread_ts=thread_ts,
+                    file=attachment.data,
+                    filename=attachment.filename,
+                    title=attachment.title or attachment.filename,
+                )
+        except PortError as exc:
+            log.warning("%s (needs the files:write scope)", exc)
 
     async def member_count(self, channel: str) -> int | None:
         async with port_errors(f"counting the members of {channel}"):
