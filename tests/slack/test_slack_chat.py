@@ -138,12 +138,16 @@ async def test_hosts_pick_answers_for_the_recap_from_the_message_menu(
     link = f"https://fake.slack.com/archives/{CHANNEL}/p{quiet.replace('.', '')}"
     undo = await world.command("highlight", link, user=KATE)  # the slash form takes a link
     assert undo["text"] == "Highlight removed."
-    await world.shortcut("chathost_highlight", quiet, user=KATE)
     await world.at(60)
+    await world.shortcut("chathost_highlight", quiet, user=KATE)  # after the end
     [parent] = [m for m in world.fake.messages[CHANNEL] if m["text"].startswith("Recap: Tea Chat")]
     [details] = [m for m in world.fake.messages[CHANNEL] if m.get("thread_ts") == parent["ts"]]
-    # a pick is shown, starred, though nobody reacted to it
+    # a pick is shown, starred, though nobody reacted to it: the recap's details were edited
     assert ">:star: *alice*: A1 a thoughtful answer nobody reacted to" in _block_texts(details)
+    assert [c.args["ts"] for c in world.fake.calls_to("chat.update")] == [
+        parent["ts"],
+        details["ts"],
+    ]
 
 
 async def test_edits_deletes_and_reactions_reach_the_recap(world: SlackWorld) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,8 @@ log = logging.getLogger("chathost.slack.port")
 # key), so a post that landed before its sender died can be found again. Reading it back needs
 # the history scopes the app has anyway to hear the chat.
 POST_EVENT = "chathost_post"
+# Multi-message posts (recaps) whose later messages an update can still edit.
+LATER_PARTS_KEPT = 200
 # How many messages back a lost post is looked for (newest first); a chat is far smaller.
 FIND_LIMIT = 1000
 
@@ -82,11 +85,21 @@ def _slack_error(exc: SlackApiError) -> str:
         return f"http_{getattr(exc.response, 'status_code', '?')}"
 
 
+@dataclass
+class _LaterParts:
+    """The messages a post made after its first (a recap's details), so an update can edit
+    them too; ``None`` for a part that failed to post."""
+
+    thread_id: str | None
+    ts: list[str | None] = field(default_factory=list)
+
+
 class SlackPort:
     def __init__(self, client: AsyncWebClient, queue: SendQueue, directory: Directory) -> None:
         self.client = client
         self.queue = queue
         self.directory = directory
+        self._later_parts: dict[str, _LaterParts] = {}  # first part's ts -> the others
 
     async def post(
         self,
@@ -196,14 +209,31 @@ class SlackPort:
         return PostedRef(channel_id, ts)
 
     async def update(self, ref: PostedRef, message: Outgoing) -> None:
-        """Replace a posted message; follow-up parts (recap details) are not touched."""
-        first = render(message, threaded=ref.thread_id is not None)[0]
-        async with port_errors(f"updating {ref.message_id} in {ref.channel_id}"):
+        """Replace a posted message, and the parts that followed it (a recap's details in its
+        thread) when this process posted them; a new part beyond them is posted. Parts posted
+        before a restart are not known, so only their head is updated then."""
+        first, *rest = render(message, threaded=ref.thread_id is not None)
+        await self._edit(ref.channel_id, ref.message_id, first)
+        later = self._later_parts.get(ref.message_id)
+        if later is None:
+            return
+        for index, part in enumerate(rest):
+            known = later.ts[index] if index < len(later.ts) else None
+            try:
+                if known is not None:
+                    await self._edit(ref.channel_id, known, part)
+                    continue
+                where = (later.thread_id or ref.message_id) if part.in_thread else later.thread_id
+                ts = await self._post_one(ref.channel_id, part, where, message.kind)
+                later.ts[index : index + 1] = [ts]
+            except PortError as exc:
+                log.warning("part %d of %s was not updated: %s", index + 1, ref.message_id, exc)
+
+    async def _edit(self, channel_id: str, ts: str, part: SlackMessage) -> None:
+        async with port_errors(f"updating {ts} in {channel_id}"):
             await self.queue.send(
-                ref.channel_id,
-                lambda: self.client.chat_update(
-                    channel=ref.channel_id, ts=ref.message_id, **_content(first)
-                ),
+                channel_id,
+                lambda: self.client.chat_update(channel=channel_id, ts=ts, **_content(part)),
                 what="chat.update",
             )
 
@@ -219,12 +249,18 @@ class SlackPort:
         once it landed, a retry by the engine would post it twice. The first carries the
         post's key as metadata, for ``find_post``."""
         first_ts = await self._post_one(channel_id, parts[0], thread_id, kind, key)
+        later = _LaterParts(thread_id)
         for part in parts[1:]:
             where = (thread_id or first_ts) if part.in_thread else thread_id
             try:
-                await self._post_one(channel_id, part, where, kind)
+                later.ts.append(await self._post_one(channel_id, part, where, kind))
             except PortError as exc:
+                later.ts.append(None)
                 log.warning("part of a %s in %s was not posted: %s", kind, channel_id, exc)
+        if later.ts:
+            self._later_parts[first_ts] = later
+            while len(self._later_parts) > LATER_PARTS_KEPT:
+                del self._later_parts[next(iter(self._later_parts))]
         return first_ts
 
     async def _post_one(
