@@ -122,7 +122,7 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
     print(
         f"\nRehearsal done: run {result.run_id}, {stats['messages']} messages from "
         f"{stats['participants']} participants."
-        + (f" Wrote {out / 'run.json'} and {out / 'summary.md'}." if out else "")
+        + (f" Wrote run.json, summary.md and the recap's pictures to {out}." if out else "")
     )
     return 0
 

@@ -27,6 +27,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, str]:
         ])
     assert code == 0
     printed = printed_to.getvalue()
+    # the word cloud that went with the posted recap is written beside it, and named on screen
+    assert (out / "wordcloud.png").read_bytes().startswith(b"\x89PNG")
+    assert "📎 wordcloud.png" in printed
     return json.loads((out / "run.json").read_text()), (out / "summary.md").read_text(), printed
 
 

@@ -30,12 +30,14 @@ from bot.core.events import (
 )
 from bot.core.intake import Intake
 from bot.core.plan import Plan
+from bot.core.ports import Attachment
 from bot.core.recap import build_recap
 from bot.core.recurrence import next_start
 from bot.core.snapshot import load_run_view
 from bot.core.store import RunRow, Store
 from bot.export.json_export import run_document
 from bot.export.markdown import recap_markdown
+from bot.export.pictures import recap_pictures
 
 PLATFORM = "console"
 
@@ -55,6 +57,7 @@ class RehearsalResult:
     run_id: int
     document: dict
     markdown: str
+    pictures: tuple[Attachment, ...] = ()
 
 
 class Rehearsal:
@@ -77,7 +80,9 @@ class Rehearsal:
         self.clock = SimClock(self.start - lead)
         self.port = ConsolePort(self.clock, out, origin=self.start)
         self.store = store
-        self.engine = Engine(self.plan, store, lambda _: self.port, self.clock)
+        self.engine = Engine(
+            self.plan, store, lambda _: self.port, self.clock, illustrate=recap_pictures
+        )
         self.intake = Intake(store)
         self.commands = Commands(self.engine, self.intake)
         self.replies = replies
@@ -201,7 +206,11 @@ class Rehearsal:
             raise RuntimeError("the rehearsal created no run")
         view = await load_run_view(self.store, run.id)
         recap = build_recap(view)
-        return RehearsalResult(run.id, run_document(self.chat, view, recap), recap_markdown(recap))
+        posted = [m for _, m in self.port.sent if m.kind == "recap" and m.attachments]
+        pictures = posted[-1].attachments if posted else ()
+        return RehearsalResult(
+            run.id, run_document(self.chat, view, recap), recap_markdown(recap), pictures
+        )
 
 
 def _script(replies: list[Reply]) -> list[Scripted]:
@@ -219,6 +228,8 @@ def write_outputs(result: RehearsalResult, out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "run.json").write_text(json.dumps(result.document, indent=2, ensure_ascii=False))
     (out_dir / "summary.md").write_text(result.markdown, encoding="utf-8")
+    for picture in result.pictures:  # the word cloud that went with the posted recap
+        (out_dir / picture.filename).write_bytes(picture.data)
 
 
 async def rehearse_to(
