@@ -7,12 +7,13 @@ inserts guarded by unique constraints or compare-and-set updates, so repeating t
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import case, delete, event, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -55,6 +56,35 @@ class PostClaim:
 
 OPEN_STATES = ("scheduled", "announced", "running", "paused", "ended")
 
+_message_table = MessageRow.__table__  # type: ignore[attr-defined]
+_reaction_table = ReactionRow.__table__  # type: ignore[attr-defined]
+
+
+class MessageRecord(NamedTuple):
+    """What the recap and the exports read of a stored message (``Store.message_records``)."""
+
+    id: int
+    platform_message_id: str
+    user_id: str
+    user_name: str
+    text: str
+    created_at: datetime
+    kind: str
+    question_id: str | None
+    reason: str
+    thread_id: str | None
+    reply_to: str | None
+    edit_count: int
+
+
+class ReactionRecord(NamedTuple):
+    """One reaction as the recap reads it (``Store.reaction_records``)."""
+
+    message_id: int
+    user_id: str
+    user_name: str
+    emoji: str
+
 
 class StoreError(Exception):
     """A database problem, with the operation that hit it."""
@@ -67,10 +97,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # The busy timeout first: switching to WAL takes a lock, and without the timeout a second
     # process opening the file at the same moment fails at once with "database is locked".
     cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _use_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _use_wal(cursor: Any, attempts: int = 50) -> None:
+    """WAL is a property of the file: set once, by whichever connection comes first. The
+    switch needs the file to itself, and SQLite may refuse it at once ("database is locked")
+    without waiting out the busy timeout while another connection is mid-transaction (several
+    workers starting together, one of them migrating); so it is retried briefly. This runs in
+    the driver's own thread, where a blocking sleep holds up nobody."""
+    for attempt in range(attempts):
+        cursor.execute("PRAGMA journal_mode")
+        if str(cursor.fetchone()[0]).lower() == "wal":
+            return
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:  # the driver's OperationalError (sqlite3's, or its adapter's)
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
 
 
 def create_engine_for(url: str) -> AsyncEngine:
@@ -437,6 +486,45 @@ class Store:
         async with self.session() as s:
             found = await s.execute(stmt.order_by(MessageRow.created_at, MessageRow.id))
             return list(found.scalars())
+
+    async def message_records(self, run_id: int) -> list[MessageRecord]:
+        """The run's messages (deleted ones left out) as plain rows, in time order, for the
+        recap and the exports. One Core select: 50,000 ORM ``MessageRow`` objects took ~1 s
+        to build, the same rows as tuples ~0.2 s."""
+        m = _message_table
+        stmt = (
+            select(
+                m.c.id,
+                m.c.platform_message_id,
+                m.c.user_id,
+                m.c.user_name,
+                m.c.text,
+                m.c.created_at,
+                m.c.kind,
+                m.c.question_id,
+                m.c.reason,
+                m.c.thread_id,
+                m.c.reply_to,
+                m.c.edit_count,
+            )
+            .where(m.c.run_id == run_id, m.c.deleted_at.is_(None))
+            .order_by(m.c.created_at, m.c.id)
+        )
+        async with self.engine.connect() as conn:
+            return [MessageRecord._make(row) for row in (await conn.execute(stmt)).all()]
+
+    async def reaction_records(self, run_id: int) -> list[ReactionRecord]:
+        """Reactions to the run's messages as plain rows, oldest first (as ``reactions_for_run``
+        orders them), without building ORM objects."""
+        r, m = _reaction_table, _message_table
+        stmt = (
+            select(r.c.message_id, r.c.user_id, r.c.user_name, r.c.emoji)
+            .join(m, m.c.id == r.c.message_id)
+            .where(m.c.run_id == run_id)
+            .order_by(r.c.id)
+        )
+        async with self.engine.connect() as conn:
+            return [ReactionRecord._make(row) for row in (await conn.execute(stmt)).all()]
 
     # reactions
 
