@@ -27,7 +27,7 @@ from bot.core.clock import SimClock
 from bot.core.engine import Engine
 from bot.core.events import ChannelRef, IncomingMessage, User
 from bot.core.plan import Plan, parse_plan
-from bot.core.ports import Outgoing, PostedRef
+from bot.core.ports import NothingToFind, Outgoing, PostedRef
 from bot.core.service import ChatService
 from bot.core.store import Store, open_store
 
@@ -64,7 +64,7 @@ def plan() -> Plan:
     return parse_plan(PLAN_YAML)
 
 
-class NullPort:
+class NullPort(NothingToFind):
     """A platform that accepts every post at once (the engine only sets the chat up here)."""
 
     def __init__(self) -> None:
@@ -91,6 +91,9 @@ class NullPort:
         return PostedRef(f"@{user.id}", f"d{self.count}")
 
     async def update(self, ref: PostedRef, message: Outgoing) -> None:
+        return None
+
+    async def member_count(self, channel: str) -> int | None:
         return None
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from bot.core.engine import Engine
 from bot.core.events import User
 from bot.core.plan import Plan, parse_plan
-from bot.core.ports import Outgoing, PostedRef
+from bot.core.ports import NothingToFind, Outgoing, PostedRef
 from bot.core.store import open_store
 
 T0 = datetime(2026, 12, 1, 19, 30, tzinfo=UTC)
@@ -75,7 +75,7 @@ def scaled_plan(s: Scenario) -> Plan:
     return parse_plan("\n".join(lines))
 
 
-class LatenessPort:
+class LatenessPort(NothingToFind):
     """Accepts every post at once; records how late each question arrived."""
 
     def __init__(self, plan: Plan) -> None:
@@ -108,6 +108,9 @@ class LatenessPort:
         return PostedRef(f"@{user.id}", f"d{self.posts}")
 
     async def update(self, ref: PostedRef, message: Outgoing) -> None:
+        return None
+
+    async def member_count(self, channel: str) -> int | None:
         return None
 
 

@@ -40,10 +40,18 @@ class Attribution:
 
 def find_label(text: str, question_ids: Collection[str]) -> str | None:
     """The question a label names, if the label stands where labels stand and exists."""
-    stripped = _LEADING_QUOTE.sub("", text).lstrip()
-    starts = [0, *(m.end() for m in _RETWEET.finditer(stripped))]
-    for start in starts:
-        match = _LABEL.match(stripped, start)
+    stripped = text.lstrip()
+    if stripped.startswith(">"):  # the quote pattern needs a ">" first; most texts have none
+        stripped = _LEADING_QUOTE.sub("", text).lstrip()
+    match = _LABEL.match(stripped)
+    if match:
+        question_id = f"Q{int(match.group(2))}"
+        if question_id in question_ids:
+            return question_id
+    if "@" not in stripped:  # no retweet marker, so no later place for a label
+        return None
+    for marker in _RETWEET.finditer(stripped):
+        match = _LABEL.match(stripped, marker.end())
         if match:
             question_id = f"Q{int(match.group(2))}"
             if question_id in question_ids:
@@ -62,3 +70,30 @@ def attribute(text: str, ctx: Context) -> Attribution:
     if ctx.open_question and not ctx.ended:
         return Attribution(ctx.open_question, "open")
     return Attribution(None, "post-chat" if ctx.ended else "pre-chat")
+
+
+class Attributor:
+    """``attribute(text, ctx)`` for many texts in one context, equal to calling it each time.
+
+    The group-commit path attributes thousands of messages that share a handful of contexts;
+    what does not depend on the text (the thread rule, the answer for a text without a label)
+    is worked out once per context, and equal results are one shared object.
+    """
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        # What a text without a valid label gets; also the thread rule's answer (it comes
+        # first, whatever the text says).
+        self.fallback = attribute("", ctx)
+        self._labelled: dict[str, Attribution] = {}
+
+    def __call__(self, text: str) -> Attribution:
+        if self.ctx.thread_question:
+            return self.fallback
+        label = find_label(text, self.ctx.question_ids)
+        if label is None:
+            return self.fallback
+        found = self._labelled.get(label)
+        if found is None:
+            found = self._labelled[label] = Attribution(label, "label")
+        return found

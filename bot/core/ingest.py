@@ -36,7 +36,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import configure_mappers
 
-from bot.core.attribution import Context, attribute
+from bot.core.attribution import Attributor, Context
 from bot.core.events import IncomingMessage
 from bot.core.intake import LIVE_STATES, MAX_LATE_WINDOW, _accepts
 from bot.core.plan import Chat, chat_from_json
@@ -185,9 +185,9 @@ class _SqliteWriter:
             " ON CONFLICT DO NOTHING RETURNING id, platform, channel_id, platform_message_id"
         )
         people = ", ".join(PARTICIPANT_COLUMNS)
-        marks = ", ".join("?" * len(PARTICIPANT_COLUMNS))
-        self._upsert = (
-            f"INSERT INTO participants ({people}) VALUES ({marks})"
+        self._people_head = f"INSERT INTO participants ({people}) VALUES "
+        self._people_marks = "(" + ", ".join("?" * len(PARTICIPANT_COLUMNS)) + ")"
+        self._people_tail = (
             " ON CONFLICT (run_id, user_id) DO UPDATE SET"
             " messages = participants.messages + excluded.messages,"
             " last_at = max(participants.last_at, excluded.last_at)"
@@ -201,8 +201,10 @@ class _SqliteWriter:
             found = await driver.execute_fetchall(sql, list(chain.from_iterable(rows)))
             inserted = _inserted(rows, found)
             people = _participant_rows(rows, inserted)
-            if people:
-                await driver.executemany(self._upsert, people)
+            if people:  # one statement, not one per person: one step of the database
+                marks = ", ".join([self._people_marks] * len(people))
+                sql = self._people_head + marks + self._people_tail
+                await driver.execute(sql, list(chain.from_iterable(people)))
             # Read under the write lock we hold: no transition can slip in before our commit.
             marks = ", ".join("?" * len(runs))
             states = await driver.execute_fetchall(
@@ -308,6 +310,10 @@ class IngestBatcher:
             _PostgresWriter(dialect) if store.dialect == "postgresql" else _SqliteWriter()
         )
         self._when = _time_converter(dialect)
+        # Reads only: on PostgreSQL AUTOCOMMIT spares the BEGIN/ROLLBACK round trips around
+        # them. SQLite's driver begins no transaction for a SELECT anyway, and switching the
+        # isolation level there costs two thread hops per batch.
+        self._autocommit_reads = store.dialect == "postgresql"
         self._parents_stmt: Any = select(
             _messages.c.platform_message_id, _messages.c.question_id
         ).where(
@@ -335,27 +341,37 @@ class IngestBatcher:
             .order_by(_posts.c.id)
         )
 
-    async def submit(self, event: IncomingMessage) -> int | None:
-        """Store ``event`` with its batch; the id of its run, or None (no run, or duplicate)."""
+    def submit(self, event: IncomingMessage) -> asyncio.Future[int | None]:
+        """Queue ``event`` for its batch; the future gives, once the batch is committed, the
+        id of its run, or None (no run, or duplicate).
+
+        A plain function returning the future rather than a coroutine: one coroutine less
+        per message on the busiest path. ``await batcher.submit(event)`` reads the same.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int | None] = loop.create_future()
         if event.user.is_bot:
-            return None
-        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+            future.set_result(None)
+            return future
         self._pending.append(_Item(event, future))
         if len(self._pending) >= self.max_batch:
             self._wake.set()
         if self._drainer is None:
             self._drainer = asyncio.create_task(self._drain())
-        return await future
+        return future
 
     # the pipeline
 
     async def _drain(self) -> None:
-        writing: asyncio.Task[bool] | None = None
+        writing: asyncio.Task[list[int | None] | None] | None = None
+        written: list[_Item] = []  # the callers of the batch ``writing`` stores
         batch: list[_Item] = []
         try:
             while self._pending or writing is not None:
                 ready: _Prepared | None = None
                 error: Exception | None = None
+                if not self._pending:
+                    await asyncio.sleep(0)  # callers just answered queue their next messages
                 if self._pending:
                     await self._gather()
                     batch = self._pending[: self.max_batch]
@@ -364,25 +380,33 @@ class IngestBatcher:
                         ready = await self._prepare(batch)
                     except Exception as exc:
                         error = exc
+                finished: tuple[list[_Item], list[int | None]] | None = None
                 if writing is not None:
-                    ok = await writing
+                    results = await writing
                     writing = None
-                    if not ok:  # what ``ready`` assumed about the batch in flight is void
+                    if results is None:  # what ``ready`` assumed about the batch is void
                         self._in_flight = {}
                         if ready is not None:
                             self._pending[:0] = batch
                             batch = []
                             continue
-                if error is not None:
-                    await self._fall_back(batch, error)
-                elif ready is not None:
+                    else:
+                        finished = (written, results)
+                if ready is not None and error is None:
                     self._in_flight = ready.questions
                     writing = asyncio.create_task(self._store_guarded(ready))
+                    written = ready.items
+                if finished is not None:
+                    # Answered once the next write is under way: the callers' wake-ups (a
+                    # thousand tasks) then run while the database works, not before it starts.
+                    self._answer(*finished)
+                if error is not None:
+                    await self._fall_back(batch, error)
                 batch = []
         except BaseException:
             if writing is not None:
                 writing.cancel()
-            for item in [*batch, *self._pending]:
+            for item in [*written, *batch, *self._pending]:
                 if not item.future.done():
                     item.future.cancel()
             self._pending.clear()
@@ -400,16 +424,15 @@ class IngestBatcher:
         else:
             await asyncio.sleep(0)  # producers woken in this pass of the loop join in
 
-    async def _store_guarded(self, ready: _Prepared) -> bool:
-        """Store a prepared batch and answer its callers; False if it failed."""
+    async def _store_guarded(self, ready: _Prepared) -> list[int | None] | None:
+        """Store a prepared batch; its results for ``_answer``, or None if it failed (then
+        its callers have had their answers from ``_fall_back``)."""
         try:
-            results = await self._store(ready)
+            return await self._store(ready)
         except Exception as exc:
             self._in_flight = {}
             await self._fall_back(ready.items, exc)
-            return False
-        self._answer(ready.items, results)
-        return True
+            return None
 
     async def _fall_back(self, items: list[_Item], exc: Exception) -> None:
         """An outage fails every caller (each one retries); any other error is isolated by
@@ -447,8 +470,8 @@ class IngestBatcher:
         events = [item.event for item in items]
         since = min(e.at for e in events) - MAX_LATE_WINDOW
         async with self.store.engine.connect() as conn:
-            # Reads only: no BEGIN/ROLLBACK round trips around them.
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            if self._autocommit_reads:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             await self._live.refresh(conn, since)
             runs = [self._live.choose(e) for e in events]
             threads = await self._thread_questions(conn, events, runs)
@@ -512,7 +535,11 @@ class IngestBatcher:
         return found
 
     def _is_host(self, chat: Chat, event: IncomingMessage) -> bool:
+        """As ``Intake.on_message`` decides it: the platform's hint (a Discord host role) or
+        the plan's host list, the latter remembered per person."""
         user = event.user
+        if user.is_host_hint:
+            return True
         key = (chat.id, user.id, user.name, user.display)
         known = self._hosts.get(key)
         if known is None:
@@ -537,7 +564,7 @@ class IngestBatcher:
         batch: dict[Key, str | None] = {}
         in_flight = self._in_flight
         facts: dict[int, _RunFacts] = {}
-        contexts: dict[tuple[int, str | None, str | None], tuple[Context, str | None]] = {}
+        contexts: dict[tuple[int, str | None, str | None], Attributor] = {}
         when = self._when
         for event, run in zip(events, runs, strict=True):
             if run is None:
@@ -564,8 +591,8 @@ class IngestBatcher:
                 else:
                     reply_question = in_flight.get(parent, batch.get(parent))
             shape = (id(run), thread_question, reply_question)
-            known = contexts.get(shape)
-            if known is None:
+            attributor = contexts.get(shape)
+            if attributor is None:
                 ctx = Context(
                     question_ids=fact.chat.question_ids,
                     thread_question=thread_question,
@@ -573,9 +600,8 @@ class IngestBatcher:
                     open_question=fact.open_question,
                     ended=fact.ended,
                 )
-                known = contexts[shape] = (ctx, attribute("", ctx).question_id)
-            ctx, fallback = known
-            result = attribute(event.text, ctx)
+                attributor = contexts[shape] = Attributor(ctx)
+            result = attributor(event.text)
             at = when(event.at)
             batch[key] = result.question_id
             keys.append(key)
@@ -593,7 +619,7 @@ class IngestBatcher:
                     "host" if self._is_host(fact.chat, event) else "answer",
                     result.question_id,
                     result.reason,
-                    fallback,
+                    attributor.fallback.question_id,
                     thread_question,
                     _opt(event.thread_id),
                     _opt(event.reply_to),

@@ -66,10 +66,23 @@ class Intake:
 
     async def handle(self, event: PlatformEvent) -> int | None:
         """Apply one platform event; the id of the run it changed, or None."""
+        failed: Exception | None = None
+        if self.batcher is not None and isinstance(event, IncomingMessage):
+            # Every reply of a busy chat comes this way: its first attempt goes straight to
+            # the batcher, and only a failure pays for the retry wrapper (which then carries
+            # on from its first retry, so the attempts and waits are the same).
+            try:
+                return await self.batcher.submit(event)
+            except Exception as exc:
+                failed = exc
         what = f"recording {type(event).__name__} {event.message_id}"
         try:
             return await retry_transient(
-                lambda: self._apply(event), what=what, policy=self.retry, sleep=self.sleep
+                lambda: self._apply(event),
+                what=what,
+                policy=self.retry,
+                sleep=self.sleep,
+                failed=failed,
             )
         except Exception as exc:
             if is_transient(exc):

@@ -20,7 +20,9 @@ HOST_PICK_EMOJI = frozenset({"star", "⭐", "star2", "🌟", "glowing_star"})
 HIGHLIGHT_MARK = "chathost:highlight"
 
 
-@dataclass(frozen=True)
+# Slots: a big run has 50,000 of these, and each without a __dict__ is one object less for
+# the garbage collector to walk while the recap and the exports are built.
+@dataclass(frozen=True, slots=True)
 class MessageView:
     id: int
     message_id: str
@@ -41,6 +43,8 @@ class MessageView:
     @property
     def reaction_count(self) -> int:
         """People who reacted at all: ten emoji from one person are one vote."""
+        if not self.reactions:
+            return 0
         return len({user for users in self.reactions.values() for user in users})
 
     @property
@@ -154,7 +158,7 @@ def build_recap(view: RunView, *, public_url: str | None = None) -> Recap:
         participants=len(people),
         answers=len(answers),
         host_messages=sum(1 for m in view.messages if m.kind == "host"),
-        reactions=sum(len(u) for m in view.messages for u in m.reactions.values()),
+        reactions=sum(len(u) for m in view.messages if m.reactions for u in m.reactions.values()),
         first_timers=sum(1 for p in people if p.first_time),
         returning=sum(1 for p in people if not p.first_time),
         duration_minutes=_minutes(view.started_at, view.ended_at),
@@ -232,6 +236,8 @@ def highlights(
         return ()
     picks, reacted = [], []
     for answer in answers:
+        if not (answer.reactions or answer.highlighted):  # most answers: neither
+            continue
         if is_host_pick(answer, host_ids):
             picks.append(answer)
         elif answer.reaction_count:
@@ -292,17 +298,25 @@ def word_weights(view: RunView, limit: int = 80) -> tuple[tuple[str, int], ...]:
     """Content words ranked by how many people used them, then how often; weight = uses.
 
     Counting people rather than occurrences keeps one enthusiast from setting the themes.
+    Counted in bulk (every word in one list, each person's words in one set): a run can
+    have 50,000 messages and ten times as many words.
     """
     exclude = _excluded_words(view)
     skip = skip_words(exclude)
-    people: dict[str, set[str]] = defaultdict(set)
-    uses: Counter[str] = Counter()
+    every: list[str] = []
+    used_by: dict[str, set[str]] = defaultdict(set)
     for message in view.messages:
         if message.kind == "host":
             continue
-        for word in words(message.text, skip=skip):
-            people[word].add(message.user_id)
-            uses[word] += 1
+        found = words(message.text, skip=skip)
+        if found:
+            every += found
+            used_by[message.user_id].update(found)
+    uses = Counter(every)
+    people: dict[str, set[str]] = defaultdict(set)
+    for user, used in used_by.items():
+        for word in used:
+            people[word].add(user)
     _merge_plurals(people, uses, skip - STOP_WORDS)
     ranked = sorted(uses, key=lambda w: (-len(people[w]), -uses[w], w))
     return tuple((w, uses[w]) for w in ranked[:limit])

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 from bot.core.plan import Chat
 from bot.core.recap import HIGHLIGHT_MARK, MessageView, QuestionView, Recap, RunView, build_recap
-from bot.core.store import MessageRow, ReactionRow, RunRow, Store
+from bot.core.store import RunRow, Store
+from bot.core.store.database import MessageRecord, ReactionRecord
 
 
 class RunNotFound(LookupError):
@@ -52,8 +52,8 @@ async def load_run_view(store: Store, run_id: int, *, run: RunRow | None = None)
     if run is None:
         raise RunNotFound(f"no run {run_id}")
     chat = Chat.model_validate_json(run.plan_json)
-    messages = await store.run_messages(run_id)
-    reactions = await store.reactions_for_run(run_id)
+    messages = await store.message_records(run_id)
+    reactions = await store.reaction_records(run_id)
     posts = {p.question_id: p for p in await store.posts(run_id) if p.kind == "question"}
     questions = [
         QuestionView(
@@ -91,17 +91,24 @@ async def load_run_view(store: Store, run_id: int, *, run: RunRow | None = None)
     )
 
 
-def _views(messages: list[MessageRow], reactions: list[ReactionRow]) -> list[MessageView]:
-    by_message: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+def _views(messages: list[MessageRecord], reactions: list[ReactionRecord]) -> list[MessageView]:
+    """Message views with their reactions. A big run has 50,000 messages and few of them
+    reactions, so reactions are grouped once and a message without any gets an empty dict
+    without further work."""
+    grouped: dict[int, dict[str, list[str]]] = {}
     marked: set[int] = set()
-    for reaction in reactions:
-        if reaction.emoji == HIGHLIGHT_MARK:
-            marked.add(reaction.message_id)
+    for message_id, user_id, _, emoji in reactions:
+        if emoji == HIGHLIGHT_MARK:
+            marked.add(message_id)
         else:
-            by_message[reaction.message_id][reaction.emoji].append(reaction.user_id)
+            grouped.setdefault(message_id, {}).setdefault(emoji, []).append(user_id)
+    by_message = {
+        message_id: {emoji: tuple(users) for emoji, users in emojis.items()}
+        for message_id, emojis in grouped.items()
+    }
     return [
         MessageView(
-            id=m.id or 0,
+            id=m.id,
             message_id=m.platform_message_id,
             user_id=m.user_id,
             user_name=m.user_name,
@@ -113,8 +120,8 @@ def _views(messages: list[MessageRow], reactions: list[ReactionRow]) -> list[Mes
             thread_id=m.thread_id,
             reply_to=m.reply_to,
             edited=m.edit_count > 0,
-            reactions={e: tuple(u) for e, u in by_message.get(m.id or 0, {}).items()},
-            highlighted=(m.id or 0) in marked,
+            reactions=by_message.get(m.id) or {},
+            highlighted=m.id in marked,
         )
         for m in messages
     ]

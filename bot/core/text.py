@@ -37,6 +37,8 @@ STOP_WORDS = frozenset(
 
 def links(text: str) -> list[str]:
     """URLs in a message, including Slack's ``<url|label>`` form, without trailing dots."""
+    if "http" not in text:  # both patterns need it; most messages have no link
+        return []
     found = [m.group(1) for m in _SLACK_LINK.finditer(text)]
     rest = _SLACK_LINK.sub(" ", text)
     found += [m.group(0).rstrip(".,;:!?") for m in URL.finditer(rest)]
@@ -53,21 +55,27 @@ def words(
 ) -> list[str]:
     """Lower-case content words: no links, mentions, labels, numbers or stop words.
 
-    ``skip`` (from ``skip_words``) replaces ``exclude`` when called for many messages.
+    ``skip`` (from ``skip_words``) replaces ``exclude`` when called for many messages. Each
+    pattern runs only when the text has the character it needs (a recap tokenises every
+    message of a run, and most messages hold no link, mention or markup).
     """
-    # A Slack link's label is what people read; its URL is not a word.
-    cleaned = URL.sub(" ", _SLACK_LINK.sub(lambda m: f" {m.group(2) or ''} ", text))
-    cleaned = _ANGLE.sub(" ", _MENTION.sub(" ", cleaned)).lower().replace("’", "'")
-    cleaned = _LABEL.sub(" ", cleaned)
+    cleaned = text
+    if "<" in cleaned:  # a Slack link's label is what people read; its URL is not a word
+        cleaned = _SLACK_LINK.sub(lambda m: f" {m.group(2) or ''} ", cleaned)
+    if "http" in cleaned:
+        cleaned = URL.sub(" ", cleaned)
+    if "@" in cleaned:
+        cleaned = _MENTION.sub(" ", cleaned)
+    if "<" in cleaned:
+        cleaned = _ANGLE.sub(" ", cleaned)
+    cleaned = _LABEL.sub(" ", cleaned.lower().replace("’", "'"))
     skip = skip if skip is not None else skip_words(exclude)
-    out = []
-    for word in _WORD.findall(cleaned):
-        word = word.strip("'-")
-        if word.endswith("'s"):
-            word = word[:-2]
-        if len(word) >= 3 and word not in skip:
-            out.append(word)
-    return out
+    # A match starts with a letter and ends with a letter or digit, so it never needs
+    # stripping of quotes or dashes; only a possessive "'s" comes off.
+    found = _WORD.findall(cleaned)
+    if "'" in cleaned:
+        found = [w[:-2] if w.endswith("'s") else w for w in found]
+    return [w for w in found if len(w) >= 3 and w not in skip]
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -25,28 +25,29 @@ def reactions_cell(message: MessageView) -> str:
     return "; ".join(f"{emoji}={len(users)}" for emoji, users in message.reactions.items())
 
 
-def _row(message: MessageView) -> dict[str, str]:
-    return {
-        "time": message.created_at.isoformat(),
-        "user": safe_cell(message.user_name),
-        "question": message.question_id or "",
-        "text": safe_cell(message.text),
-        "reactions": reactions_cell(message),
-        "edited": "yes" if message.edited else "no",
-        "thread": message.thread_id or "",
-        "kind": message.kind,
-        "user_id": safe_cell(message.user_id),
-        "message_id": message.message_id,
-        "reply_to": message.reply_to or "",
-        "highlighted": "yes" if message.highlighted else "no",
-    }
+def _row(message: MessageView) -> tuple[str, ...]:
+    """The cells of one message, in the order of COLUMNS (a tuple: a run can have 50,000)."""
+    return (
+        message.created_at.isoformat(),
+        safe_cell(message.user_name),
+        message.question_id or "",
+        safe_cell(message.text),
+        reactions_cell(message) if message.reactions else "",
+        "yes" if message.edited else "no",
+        message.thread_id or "",
+        message.kind,
+        safe_cell(message.user_id),
+        message.message_id,
+        message.reply_to or "",
+        "yes" if message.highlighted else "no",
+    )
 
 
 def run_csv(view: RunView) -> str:
     """Every stored message of the run in time order, with a header row."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for message in sorted(view.messages, key=lambda m: (m.created_at, m.id)):
-        writer.writerow(_row(message))
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    ordered = sorted(view.messages, key=lambda m: (m.created_at, m.id))
+    writer.writerows([_row(message) for message in ordered])
     return out.getvalue()

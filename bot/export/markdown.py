@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-import re
-
 from bot.core.recap import MessageView, QuestionRecap, Recap, plural, thanks_text
-
-# Characters that would turn a message into HTML, a link or code in a Markdown viewer.
-# CommonMark lets any ASCII punctuation be backslash-escaped, which shows it literally.
-_ACTIVE = re.compile(r"([\\<>\[\]`])")
 
 
 def md_text(text: str) -> str:
-    """User text for one Markdown line: no raw HTML, no fake links, no line breaks."""
-    return _ACTIVE.sub(r"\\\1", " ".join(text.split()))
+    """User text for one Markdown line: no raw HTML, no fake links, no line breaks.
+
+    The characters that would turn a message into HTML, a link or code in a Markdown viewer
+    get a backslash (CommonMark lets any ASCII punctuation be escaped so). By plain
+    replacements, the backslash first so that added ones are not doubled: an export escapes
+    every text of its run, and this is several times faster than a regex or ``translate``.
+    """
+    return (
+        " ".join(text.split())
+        .replace("\\", "\\\\")
+        .replace("<", "\\<")
+        .replace(">", "\\>")
+        .replace("[", "\\[")
+        .replace("]", "\\]")
+        .replace("`", "\\`")
+    )
 
 
 def _quote(message: MessageView, *, pick: bool = False) -> str:

@@ -137,6 +137,24 @@ async def test_a_burst_is_stored_exactly_as_one_by_one(stores: tuple[Store, Stor
     await burst_equals_one_by_one(*stores)
 
 
+async def test_a_platform_host_hint_makes_a_host_message_as_one_by_one(
+    stores: tuple[Store, Store],
+) -> None:
+    """A person the platform marks as a host (a Discord host role), not in the plan's list."""
+    hinted = User("rolehost", "rolehost", is_host_hint=True)
+    kinds = []
+    for store, batch in zip(stores, (False, True), strict=True):
+        chat = Chat(store, batch=batch)
+        await chat.run_until(at(21))
+        first = message("welcome all", at(21.1), message_id="w1")
+        hint = IncomingMessage(
+            "console", first.channel, "w2", hinted, "A1 from the role", at(21.2)
+        )
+        await chat.together(first, hint)
+        kinds.append([(m[0], m[2]) for m in await chat.stored()])
+    assert kinds[0] == kinds[1] == [("w1", "answer"), ("w2", "host")]
+
+
 async def test_a_burst_is_stored_exactly_as_one_by_one_on_postgresql(
     postgres_url_factory: Callable[[], str],
 ) -> None:

@@ -80,9 +80,17 @@ class RetryPolicy:
     max_delay: float = 5.0
 
     def delays(self) -> list[float]:
-        return [
-            min(self.max_delay, self.first_delay * 2**i) for i in range(max(0, self.attempts - 1))
-        ]
+        """Every wait between attempts, in order (one fewer than ``attempts``)."""
+        return [self.delay(i) for i in range(self.retries)]
+
+    @property
+    def retries(self) -> int:
+        """How many times a failed attempt is tried again."""
+        return max(0, self.attempts - 1)
+
+    def delay(self, retry: int) -> float:
+        """The wait before retry number ``retry`` (0 for the first)."""
+        return min(self.max_delay, self.first_delay * 2**retry)
 
 
 DEFAULT_POLICY = RetryPolicy()
@@ -96,27 +104,36 @@ async def retry_transient(
     what: str,
     policy: RetryPolicy = DEFAULT_POLICY,
     sleep: Sleep = asyncio.sleep,
+    failed: Exception | None = None,
 ) -> T:
     """Run ``operation``; on a transient database error wait and run it again.
 
     ``operation`` must be safe to repeat (the store's writes are idempotent or
     compare-and-set, so a repeat after a lost commit acknowledgement is a no-op).
+    ``failed``: the caller made the first attempt itself and it raised this; go on as if
+    that attempt had been made here (a hot path tries once without this wrapper).
     """
-    delays = policy.delays()
-    for attempt in range(len(delays) + 1):
-        try:
-            return await operation()
-        except Exception as exc:
-            if attempt >= len(delays) or not is_transient(exc):
-                raise
-            delay = delays[attempt]
-            log.warning(
-                "database unavailable while %s (%s); retry %d/%d in %.2fs",
-                what,
-                type(exc).__name__,
-                attempt + 1,
-                len(delays),
-                delay,
-            )
-            await sleep(delay)
-    raise AssertionError("unreachable")
+    # Delays are computed only after a failure: this wraps every incoming message, and
+    # building the whole list up front cost ~8% of the busiest path (bench/RESULTS.md).
+    retries = policy.retries
+    attempt = 0
+    while True:
+        if failed is None:
+            try:
+                return await operation()
+            except Exception as exc:
+                failed = exc
+        if attempt >= retries or not is_transient(failed):
+            raise failed
+        delay = policy.delay(attempt)
+        attempt += 1
+        log.warning(
+            "database unavailable while %s (%s); retry %d/%d in %.2fs",
+            what,
+            type(failed).__name__,
+            attempt,
+            retries,
+            delay,
+        )
+        failed = None
+        await sleep(delay)
