@@ -1,14 +1,16 @@
 """Run every benchmark and print one table: ``.venv/bin/python -m bench`` (``make bench``).
 
 Options: ``--quick`` (small sizes, a smoke run of the harness: the figures mean little),
-``--only ingest,scale,recap,sending,pg`` (a subset). Every figure is measured next to its
-baseline in the same run; throughputs are medians over repeats, because the machine is noisy.
+``--only ingest,scale,recap,sending,pg`` (a subset), ``--chats N`` (the scale section's size).
+Every figure is measured next to its baseline in the same run; throughputs are medians over
+repeats, because the machine is noisy.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import os
 import platform
@@ -338,8 +340,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    parser.add_argument(
+        "--chats", type=int, help="chats in the scale section (where one process's limit is)"
+    )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else Sizes()
+    if args.chats:
+        sizes = dataclasses.replace(sizes, chats=args.chats)
     wanted = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in wanted if s not in RUNNERS]
     if unknown:
