@@ -194,9 +194,7 @@ class Commands:
             done = "Highlight removed."
         if run_id is None:
             return _no("That message is not one chathost recorded in a chat.")
-        marked = await self.store.get_run(run_id)
-        if marked is not None and marked.state == "summarised":
-            await self.engine.refresh_recap(run_id)
+        await self.engine.refresh_recap(run_id)  # a no-op until the recap is posted
         return _yes(done)
 
     async def _chatstatus(self, command: Command, chat: Chat, run: RunRow | None) -> CommandReply:
