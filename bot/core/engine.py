@@ -115,6 +115,12 @@ class Engine:
         self._ensured: set[tuple[str, datetime]] = set()
         self._next_creation: dict[str, datetime | None] = {}  # chat id -> its next run's
         self._pending_due: datetime | None = None  # a claimed post or nudge may be retried
+        # What advance() needs to trust a run it did not read itself: the newest version this
+        # process wrote per run, the run as its last transition left it, and the runs whose
+        # compare-and-set lost (their copy was stale: read again and decide again).
+        self._written: dict[int, int] = {}
+        self._after: dict[int, RunRow] = {}
+        self._raced: set[int] = set()
         self._tick_people: dict[int, list[Activity]] | None = None  # None: not in a tick
         self._tick_quiet: dict[str, set[str]] | None = None
 
@@ -153,7 +159,8 @@ class Engine:
 
     async def _tick(self, now: datetime) -> datetime | None:
         full = self.agenda.full_pass_due(now)
-        if full or (self._pending_due is not None and now >= self._pending_due):
+        retried = full or (self._pending_due is not None and now >= self._pending_due)
+        if retried:
             await self._retry_pending(now)
         if full:
             await self._ensure_runs(now)
@@ -169,7 +176,7 @@ class Engine:
             if not self.agenda.needs_look(run, now):
                 continue
             try:
-                settled = await self.advance(run.id)
+                settled = await self.advance(run.id or 0, run)
                 if settled is None or settled.state not in OPEN_STATES:
                     self.agenda.forget(run.id or 0)
                 else:
@@ -186,9 +193,16 @@ class Engine:
         if full:
             self.agenda.keep_only(r.id or 0 for r in runs)
             self.agenda.finish_full_pass(now, self._creation_wakes())
-        # Every tick: a post or nudge this or another process claimed may need a retry.
-        self._pending_due = min(await self._pending_wakes(later), default=None)
+        if retried:
+            # Read on full passes (another process's claims: its lease runs out) and after a
+            # retry; in between this process notes its own failures (_note_retry).
+            self._pending_due = min(await self._pending_wakes(later), default=None)
         return min((t for t in (self.agenda.next_wake(), self._pending_due) if t), default=None)
+
+    def _note_retry(self, at: datetime | None) -> None:
+        """A delivery of ours failed and may be retried at ``at``: wake for it."""
+        if at is not None:
+            self._pending_due = at if self._pending_due is None else min(self._pending_due, at)
 
     async def _pending_wakes(self, now: datetime) -> list[datetime]:
         """When each claimed but undelivered post or nudge may be retried."""
@@ -232,14 +246,34 @@ class Engine:
         """Serialises the work on one run within this process (the store's CAS covers others)."""
         return self._locks.setdefault(run_id, asyncio.Lock())
 
-    async def advance(self, run_id: int) -> RunRow | None:
-        """Bring one run up to date with the clock. Safe to call at any time, repeatedly."""
+    async def advance(self, run_id: int, seen: RunRow | None = None) -> RunRow | None:
+        """Bring one run up to date with the clock. Safe to call at any time, repeatedly.
+
+        ``seen``: the run as the caller just read it, used unless this process has changed
+        the run since. The run is read again only when a compare-and-set loses (another
+        process or a command moved it): every step is a compare-and-set, so a stale copy can
+        cost a retry but never a wrong transition.
+        """
         async with self.run_lock(run_id):
+            run = seen if seen is not None and self._current(seen) else None
             for _ in range(100):  # each pass makes one transition; the bound guards a bug
-                run = await self.store.get_run(run_id)
-                if run is None or self.stopping or not await self._step(run, self.clock.now()):
+                if run is None:
+                    run = await self.store.get_run(run_id)
+                if run is None or self.stopping:
                     return run
+                changed = await self._step(run, self.clock.now())
+                after = self._after.pop(run_id, None)
+                if run_id in self._raced:
+                    self._raced.discard(run_id)
+                    run = None
+                elif not changed:
+                    return run
+                else:
+                    run = after
             raise EngineError(f"run {run_id} did not settle")
+
+    def _current(self, run: RunRow) -> bool:
+        return run.version >= self._written.get(run.id or 0, -1)
 
     async def _step(self, run: RunRow, now: datetime) -> bool:
         """Make the one transition that is due, if any; True when something changed."""
@@ -273,8 +307,11 @@ class Engine:
             claim = dataclasses.replace(claim, owner=self.worker_id, lease_until=lease_until)
         new_run, post = await self.store.transition(run, changes, claim)
         if new_run is None:
-            return None  # somebody else moved the run first; the caller re-reads
+            self._raced.add(run.id or 0)  # somebody else moved the run first: re-read
+            return None
         self.agenda.touch(run.id or 0)
+        self._written[run.id or 0] = new_run.version
+        self._after[run.id or 0] = new_run
         if post is not None:
             if not post.skipped:
                 await self._deliver(new_run, post)
@@ -521,6 +558,8 @@ class Engine:
         )
         if give_up:
             await self._report_failure(run, chat, post, str(exc))
+        else:
+            self._note_retry(retry_at)
 
     async def _keep_lease(self, what: str, renew: Callable[[datetime], Awaitable[bool]]) -> None:
         """Renew a delivery lease while a (possibly slow, rate-limited) delivery runs."""
@@ -601,7 +640,7 @@ class Engine:
     # nudges
 
     async def _nudge(self, run: RunRow, chat: Chat, now: datetime) -> None:
-        if run.current_question is None:
+        if run.current_question is None or not _nudging(chat):
             return
         people = await self._activities(run)
         quiet = await self._quiet_users(chat.platform)
@@ -653,20 +692,16 @@ class Engine:
         return people
 
     async def _read_activities(self, run: RunRow) -> list[Activity]:
-        nudges = await self.store.nudges(run.id)
-        sent: dict[str, list[datetime]] = {}
-        for nudge in nudges:
-            sent.setdefault(nudge.user_id, []).append(nudge.sent_at)
         return [
             Activity(
                 user_id=p.user_id,
                 user_name=p.user_name,
                 last_spoke=p.last_at,
-                nudges_sent=len(sent.get(p.user_id, [])),
-                last_nudged=max(sent[p.user_id]) if p.user_id in sent else None,
+                nudges_sent=p.nudges,
+                last_nudged=p.last_nudged,
                 is_host=p.is_host,
             )
-            for p in await self.store.participants(run.id)
+            for p in await self.store.activity(run.id or 0)
         ]
 
     async def _send_nudge(
@@ -707,6 +742,7 @@ class Engine:
             retry_at = self.clock.now() + RETRY_BASE * (2**nudge.attempts) if again else None
             log.warning("nudge to %s failed: %s%s", user.name, exc, "; will retry" if again else "")
             await self.store.mark_nudge_failed(nudge.id or 0, retry_at)
+            self._note_retry(retry_at)
             return
         await retry_transient(
             lambda: self.store.mark_nudge_delivered(nudge.id or 0, self.clock.now()),
@@ -754,7 +790,7 @@ class Engine:
         times = [run.end_at]
         if run.next_question < len(chat.questions):
             times.append(self.question_due(run, chat, run.next_question))
-        if run.current_question is not None:
+        if run.current_question is not None and _nudging(chat):
             nudge = next_nudge_time(
                 await self._activities(run),
                 settings=chat.nudges,
@@ -764,6 +800,11 @@ class Engine:
             if nudge is not None:
                 times.append(nudge)
         return times
+
+
+def _nudging(chat: Chat) -> bool:
+    """Whether the chat can nudge anyone at all: if not, who spoke need not be read."""
+    return chat.nudges.enabled and chat.nudges.max_per_person > 0
 
 
 def _newer_announcement(run: RunRow, due: list[timedelta]) -> bool:
