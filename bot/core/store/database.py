@@ -30,6 +30,7 @@ from sqlmodel import SQLModel
 
 from bot.core.plan import Chat
 from bot.core.ports import PostedRef
+from bot.core.store import prepared
 from bot.core.store.tables import (
     ChatRow,
     MessageRow,
@@ -56,14 +57,13 @@ class PostClaim:
     lease_until: datetime | None = None
 
 
-OPEN_STATES = ("scheduled", "announced", "running", "paused", "ended")
+OPEN_STATES = prepared.OPEN_STATES
 
 _message_table = MessageRow.__table__  # type: ignore[attr-defined]
 _reaction_table = ReactionRow.__table__  # type: ignore[attr-defined]
-_run_table = RunRow.__table__  # type: ignore[attr-defined]
-_post_table = PostRow.__table__  # type: ignore[attr-defined]
-_nudge_table = NudgeRow.__table__  # type: ignore[attr-defined]
-_participant_table = ParticipantRow.__table__  # type: ignore[attr-defined]
+_run_table = prepared.runs
+_nudge_table = prepared.nudges
+_participant_table = prepared.participants
 
 _Row = TypeVar("_Row", bound=SQLModel)
 
@@ -209,12 +209,14 @@ class Store:
         async with self._sessions() as session, session.begin():
             yield session
 
-    async def _fetch(self, model: type[_Row], stmt: Any) -> list[_Row]:
+    async def _fetch(
+        self, model: type[_Row], stmt: Any, params: dict[str, Any] | None = None
+    ) -> list[_Row]:
         """Rows of one table as models, read through Core. The engine reads runs, posts and
         nudges on every step of every chat; the ORM session (identity map, unit of work) costs
         about half as much again per query and none of these reads needs it."""
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(stmt)).mappings().all()
+            rows = (await conn.execute(stmt, params)).mappings().all()
         return [model.model_construct(**row) for row in rows]
 
     def _insert(self, table: Any) -> Any:
@@ -257,7 +259,7 @@ class Store:
             return found.scalar_one()
 
     async def get_run(self, run_id: int) -> RunRow | None:
-        found = await self._fetch(RunRow, select(_run_table).where(_run_table.c.id == run_id))
+        found = await self._fetch(RunRow, prepared.GET_RUN, {"p_id": run_id})
         return found[0] if found else None
 
     async def open_runs(self) -> list[RunRow]:
@@ -288,14 +290,11 @@ class Store:
         The compare-and-set on ``version`` means that of two processes (or two coroutines)
         acting on the same stale view, exactly one wins; the loser re-reads and re-decides.
         """
-        stmt = (
-            update(RunRow)
-            .where(RunRow.id == run.id, RunRow.version == run.version)
-            .values(**changes, version=run.version + 1)
-            .returning(RunRow.id)
-        )
+        stmt = prepared.run_cas(tuple(sorted(changes)))
+        params = {f"p_{name}": value for name, value in changes.items()}
+        params.update(p_id=run.id, p_version=run.version, p_next=run.version + 1)
         async with self.engine.begin() as conn:
-            if (await conn.execute(stmt)).scalar_one_or_none() is None:
+            if (await conn.execute(stmt, params)).scalar_one_or_none() is None:
                 return None, None
             post = await self._claim(conn, run.id, claim) if claim else None
         return run.model_copy(update={**changes, "version": run.version + 1}), post
@@ -322,22 +321,18 @@ class Store:
             return await self._claim(conn, run_id, claim)
 
     async def _claim(self, conn: AsyncConnection, run_id: int, claim: PostClaim) -> PostRow | None:
-        stmt = (
-            self._insert(PostRow)
-            .values(
-                run_id=run_id,
-                key=claim.key,
-                kind=claim.kind,
-                question_id=claim.question_id,
-                claimed_at=claim.at,
-                skipped=claim.skipped,
-                lease_owner=claim.owner,
-                lease_until=claim.lease_until,
-            )
-            .on_conflict_do_nothing()
-            .returning(*_post_table.c)
-        )
-        row = (await conn.execute(stmt)).mappings().first()
+        values = {
+            "p_run_id": run_id,
+            "p_key": claim.key,
+            "p_kind": claim.kind,
+            "p_question_id": claim.question_id,
+            "p_claimed_at": claim.at,
+            "p_skipped": claim.skipped,
+            "p_lease_owner": claim.owner,
+            "p_lease_until": claim.lease_until,
+        }
+        found = await conn.execute(prepared.claim_post(self.dialect), values)
+        row = found.mappings().first()
         return None if row is None else PostRow.model_construct(**row)
 
     async def get_post(self, post_id: int) -> PostRow | None:
@@ -346,11 +341,7 @@ class Store:
 
     async def pending_posts(self) -> list[PostRow]:
         """Claimed steps not yet delivered: a crash or a platform error came in between."""
-        c = _post_table.c
-        stmt = select(_post_table).where(
-            c.posted_at.is_(None), c.skipped.is_(False), c.gave_up.is_(False)
-        )
-        return await self._fetch(PostRow, stmt.order_by(c.id))
+        return await self._fetch(PostRow, prepared.PENDING_POSTS)
 
     async def lease_post(
         self, post_id: int, owner: str, now: datetime, until: datetime
@@ -393,28 +384,19 @@ class Store:
     ) -> None:
         """Record a delivery; with ``run_thread`` the run adopts the post's thread in the same
         transaction, so a crash cannot leave a per-chat thread unrecorded."""
-        stmt = (
-            update(PostRow)
-            .where(PostRow.id == post_id)
-            .values(
-                posted_at=now,
-                channel_id=ref.channel_id,
-                message_id=ref.message_id,
-                thread_id=ref.thread_id,
-                error=None,
-                lease_owner=None,
-                lease_until=None,
-            )
-            .returning(PostRow.run_id)
-        )
+        values = {
+            "p_id": post_id,
+            "p_at": now,
+            "p_channel": ref.channel_id,
+            "p_message": ref.message_id,
+            "p_thread": ref.thread_id,
+        }
         async with self.engine.begin() as conn:
-            run_id = (await conn.execute(stmt)).scalar_one_or_none()
+            run_id = (await conn.execute(prepared.MARK_POSTED, values)).scalar_one_or_none()
             if run_thread and ref.thread_id and run_id is not None:
                 # Bumping the version makes any stale compare-and-set elsewhere re-read.
                 await conn.execute(
-                    update(RunRow)
-                    .where(RunRow.id == run_id, RunRow.thread_id.is_(None))
-                    .values(thread_id=ref.thread_id, version=RunRow.version + 1)
+                    prepared.ADOPT_THREAD, {"p_id": run_id, "p_thread": ref.thread_id}
                 )
 
     async def mark_post_failed(
@@ -611,22 +593,8 @@ class Store:
     async def activity(self, run_id: int) -> list[PersonActivity]:
         """Each participant with their nudges counted: one query, where reading participants
         and nudges apart took two on every step of a running chat."""
-        p, n = _participant_table.c, _nudge_table.c
-        stmt = (
-            select(
-                p.user_id, p.user_name, p.is_host, p.last_at, func.count(n.id), func.max(n.sent_at)
-            )
-            .select_from(
-                _participant_table.outerjoin(
-                    _nudge_table, (n.run_id == p.run_id) & (n.user_id == p.user_id)
-                )
-            )
-            .where(p.run_id == run_id)
-            .group_by(p.id)
-            .order_by(p.first_at, p.id)
-        )
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(stmt)).all()
+            rows = (await conn.execute(prepared.ACTIVITY, {"p_run": run_id})).all()
         return [PersonActivity(*row) for row in rows]
 
     async def claim_nudge(
@@ -665,11 +633,7 @@ class Store:
 
     async def pending_nudges(self, max_attempts: int) -> list[NudgeRow]:
         """Claimed nudges not delivered yet (their claimer died or the platform failed)."""
-        c = _nudge_table.c
-        stmt = select(_nudge_table).where(
-            c.delivered_at.is_(None), c.gave_up.is_(False), c.attempts < max_attempts
-        )
-        return await self._fetch(NudgeRow, stmt.order_by(c.id))
+        return await self._fetch(NudgeRow, prepared.PENDING_NUDGES, {"p_attempts": max_attempts})
 
     async def lease_nudge(self, nudge_id: int, now: datetime, until: datetime) -> NudgeRow | None:
         """Take a pending nudge's delivery if its lease ran out; the nudge, or None."""
@@ -828,4 +792,4 @@ class Store:
         runs that are due, not every open run."""
         if not run_ids:
             return []
-        return await self._runs(RunRow.id.in_(run_ids), RunRow.state.in_(OPEN_STATES))
+        return await self._fetch(RunRow, prepared.OPEN_RUNS_BY_ID, {"p_ids": run_ids})
