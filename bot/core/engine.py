@@ -473,7 +473,8 @@ class Engine:
             return False
         chat = self.chat_of(run)
         recap = await self.recap(run_id)
-        message = Outgoing("recap", recap_text(recap), chat.title, chat.tag, recap=recap)
+        key = f"{chat.id}/{run_id}/{post.key}"  # as posted: the port may look its parts up
+        message = Outgoing("recap", recap_text(recap), chat.title, chat.tag, recap=recap, key=key)
         ref = PostedRef(post.channel_id, post.message_id, post.thread_id)
         try:
             await self.port_for(chat.platform).update(ref, message)

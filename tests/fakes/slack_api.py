@@ -742,6 +742,9 @@ class FakeSlack:
     def _conversations_replies(self, args: Json) -> Json:
         channel = self._resolve_channel(str(args.get("channel", "")))
         ts = str(args.get("ts", ""))
+        # Like Slack, the ts of a reply stands for its whole thread.
+        given = self._find_message(channel, ts) or {}
+        ts = str(given.get("thread_ts") or ts)
         thread = [
             m for m in self.messages.get(channel, []) if m["ts"] == ts or m.get("thread_ts") == ts
         ]

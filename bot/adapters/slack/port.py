@@ -27,8 +27,9 @@ from bot.core.ports import Attachment, Outgoing, PortError, PostedRef
 log = logging.getLogger("chathost.slack.port")
 
 # The message metadata type chathost tags its posts with (``event_payload.key`` is the post's
-# key), so a post that landed before its sender died can be found again. Reading it back needs
-# the history scopes the app has anyway to hear the chat.
+# key, and ``part`` numbers the later messages of a multi-message post), so a post that landed
+# before its sender died can be found again, and a recap's details can be edited after a
+# restart. Reading it back needs the history scopes the app has anyway to hear the chat.
 POST_EVENT = "chathost_post"
 # Multi-message posts (recaps) whose later messages an update can still edit.
 LATER_PARTS_KEPT = 200
@@ -215,6 +216,8 @@ class SlackPort:
         first, *rest = render(message, threaded=ref.thread_id is not None)
         await self._edit(ref.channel_id, ref.message_id, first)
         later = self._later_parts.get(ref.message_id)
+        if later is None and rest and message.key:
+            later = await self._recover_parts(ref, message.key)
         if later is None:
             return
         for index, part in enumerate(rest):
@@ -224,10 +227,33 @@ class SlackPort:
                     await self._edit(ref.channel_id, known, part)
                     continue
                 where = (later.thread_id or ref.message_id) if part.in_thread else later.thread_id
-                ts = await self._post_one(ref.channel_id, part, where, message.kind)
+                ts = await self._post_one(
+                    ref.channel_id, part, where, message.kind, message.key, index + 1
+                )
                 later.ts[index : index + 1] = [ts]
             except PortError as exc:
                 log.warning("part %d of %s was not updated: %s", index + 1, ref.message_id, exc)
+
+    async def _recover_parts(self, ref: PostedRef, key: str) -> _LaterParts | None:
+        """The later parts of a post made before this process started, found by their
+        metadata in the post's thread (one conversations.replies call, then remembered:
+        Slack allows few of those a minute). None when they cannot be found: editing only the
+        head beats posting the details a second time."""
+        try:
+            async with port_errors(f"looking for the parts of {key}"):
+                pages = await self.client.conversations_replies(
+                    channel=ref.channel_id,
+                    ts=ref.message_id,
+                    include_all_metadata=True,
+                    limit=200,
+                )
+                later = await _tagged_parts(pages, ref.message_id, key)
+        except PortError as exc:
+            log.warning("%s; only its first message is updated", exc)
+            return None
+        if later is not None:
+            self._remember(ref.message_id, later)
+        return later
 
     async def _edit(self, channel_id: str, ts: str, part: SlackMessage) -> None:
         async with port_errors(f"updating {ts} in {channel_id}"):
@@ -250,18 +276,21 @@ class SlackPort:
         post's key as metadata, for ``find_post``."""
         first_ts = await self._post_one(channel_id, parts[0], thread_id, kind, key)
         later = _LaterParts(thread_id)
-        for part in parts[1:]:
+        for number, part in enumerate(parts[1:], 1):
             where = (thread_id or first_ts) if part.in_thread else thread_id
             try:
-                later.ts.append(await self._post_one(channel_id, part, where, kind))
+                later.ts.append(await self._post_one(channel_id, part, where, kind, key, number))
             except PortError as exc:
                 later.ts.append(None)
                 log.warning("part of a %s in %s was not posted: %s", kind, channel_id, exc)
         if later.ts:
-            self._later_parts[first_ts] = later
-            while len(self._later_parts) > LATER_PARTS_KEPT:
-                del self._later_parts[next(iter(self._later_parts))]
+            self._remember(first_ts, later)
         return first_ts
+
+    def _remember(self, first_ts: str, later: _LaterParts) -> None:
+        self._later_parts[first_ts] = later
+        while len(self._later_parts) > LATER_PARTS_KEPT:
+            del self._later_parts[next(iter(self._later_parts))]
 
     async def _post_one(
         self,
@@ -270,8 +299,12 @@ class SlackPort:
         thread_ts: str | None,
         kind: str,
         key: str | None = None,
+        number: int = 0,
     ) -> str:
-        metadata = {"event_type": POST_EVENT, "event_payload": {"key": key}} if key else None
+        metadata = None
+        if key:
+            payload: dict[str, Any] = {"key": key, "part": number} if number else {"key": key}
+            metadata = {"event_type": POST_EVENT, "event_payload": payload}
         async with port_errors(f"posting {kind} to {channel_id}"):
             response = await self.queue.send(
                 channel_id,
@@ -285,6 +318,27 @@ class SlackPort:
                 what="chat.postMessage",
             )
         return str(response["ts"])
+
+
+async def _tagged_parts(pages: Any, first_ts: str, key: str) -> _LaterParts | None:
+    """The parts tagged ``key`` in a thread's pages, in order; the thread the post went into
+    (when its first message is itself a reply)."""
+    found: dict[int, str] = {}
+    thread_id: str | None = None
+    async for page in pages:
+        for message in page.get("messages") or []:
+            ts = str(message.get("ts"))
+            if ts == first_ts and message.get("thread_ts") not in (None, ts):
+                thread_id = str(message["thread_ts"])
+            meta = message.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            number = payload.get("part")
+            ours = meta.get("event_type") == POST_EVENT and payload.get("key") == key
+            if ours and isinstance(number, int) and number > 0:
+                found[number] = ts
+    if not found:
+        return None
+    return _LaterParts(thread_id, [found.get(n) for n in range(1, max(found) + 1)])
 
 
 def _content(part: SlackMessage) -> dict[str, Any]:
