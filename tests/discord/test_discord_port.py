@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.adapters.discord.port import DiscordPort
 from bot.core.events import User
 from bot.core.ports import Outgoing, PortError, PostedRef
 from bot.core.store import Store
@@ -97,7 +98,9 @@ async def test_a_keyed_post_retried_after_a_lost_answer_keeps_its_message_and_th
     assert (retried.message_id, retried.thread_id) == (ref.message_id, ref.thread_id)
     assert ref.thread_id == ref.message_id
     assert len({r.response["id"] for r in h.channel_posts()}) == 1
-    other = await h.adapter.port.post("general", Outgoing("recap", "12 messages", key="tea/2/recap"))
+    other = await h.adapter.port.post(
+        "general", Outgoing("recap", "12 messages", key="tea/2/recap")
+    )
     assert other.message_id != ref.message_id  # another run's recap, same text: a new post
 
 
@@ -149,6 +152,32 @@ async def test_the_recap_is_updated_in_place(harness: Harness) -> None:
     ref = PostedRef(recap_post.channel_id or "", recap_post.message_id or "", None)
     await h.adapter.port.update(ref, Outgoing("recap", "x", recap=recap))
     assert fake.requests[-1].method == "PATCH"
+
+
+async def test_after_a_restart_the_recap_details_are_edited_in_their_thread(
+    harness: Harness,
+) -> None:
+    h, fake = harness, harness.fake
+    await h.start_chat()
+    await h.at(5)
+    answer = await h.say("general", "alice", "A1 jasmine")
+    await h.at(60)
+    run = await h.run()
+    recap_post = next(p for p in await h.store.posts(run.id or 0) if p.kind == "recap")
+    thread = int(recap_post.message_id or 0)  # the details thread, opened from the headline
+    details = [m for m in fake.messages_sent(thread) if not m.response["attachments"]]
+    assert details and "jasmine" not in str(details[0].json)
+
+    # A new process: a port that never saw the recap being posted.
+    fresh = DiscordPort(h.adapter.port.client, h.adapter.port.guild_ids)
+    h.engine.port_for = lambda _platform: fresh
+    await h.react(answer, "bob", "👍")  # a late reaction: "A1 jasmine" becomes a highlight
+
+    edits = await fake.wait_for(("PATCH", "/channels/"), count=2)
+    assert edits[0].path == f"/channels/{recap_post.channel_id}/messages/{thread}"
+    assert edits[1].path == f"/channels/{thread}/messages/{details[0].response['id']}"
+    assert "jasmine" in edits[1].json["embeds"][0]["description"]
+    assert [m for m in fake.messages_sent(thread) if not m.response["attachments"]] == details
 
 
 async def test_nothing_new_is_posted_while_stopping(store: Store) -> None:

@@ -39,6 +39,8 @@ _DETAILS = 1000
 _FILES = 2000
 # Discord's error code for "a thread has already been created for this message".
 _THREAD_EXISTS = 160004
+# How many messages of a details thread are read to find a recap's parts after a restart.
+_DETAILS_LOOKUP = 100
 _RECORDED_KEPT = 200  # multi-message posts whose extra messages an update can still edit
 _CHANNEL_MENTION = re.compile(r"^<#(\d+)>$")
 _USER_MENTION = re.compile(r"^<@!?(\d+)>$")
@@ -300,8 +302,10 @@ class DiscordPort(NothingToFind):
             ),
         )
         record = self._recorded.get(int(ref.message_id))
+        if record is None and rendered.details:
+            record = await self._recover_details(int(ref.message_id))
         if record is None:
-            return  # posted before a restart: only the headline is known, and it is updated
+            return  # nothing more is known of the post: its headline is updated
         for (channel_id, message_id), part in zip(record.head, rendered.head[1:], strict=False):
             await self._edit(channel_id, message_id, part)
         for (channel_id, message_id), part in zip(record.details, rendered.details, strict=False):
@@ -312,6 +316,27 @@ class DiscordPort(NothingToFind):
             offset = _DETAILS + len(record.details)
             sent = await self._send_parts(where, extra, message, record.details_channel, offset)
             record.details += [(record.details_channel, m.id) for m in sent]
+
+    async def _recover_details(self, headline_id: int) -> _Recorded | None:
+        """The details of a recap posted before this process started: our messages in the
+        thread opened from its headline (such a thread has the headline's id), oldest first,
+        without the picture. None when there is no such thread (the details went into the
+        channel) or it cannot be read: then only the headline is edited."""
+        me = self.client.user.id if self.client.user else None
+        thread = self.client.get_partial_messageable(headline_id)
+        try:
+            found = [m async for m in thread.history(limit=_DETAILS_LOOKUP)]
+        except discord.HTTPException as exc:  # NotFound (no thread) and Forbidden included
+            log.info("no details thread found for %s: %s", headline_id, exc)
+            return None
+        ours = sorted(
+            (m for m in found if m.author.id == me and not m.attachments), key=lambda m: m.id
+        )
+        if not ours:
+            return None
+        record = _Recorded(details=[(headline_id, m.id) for m in ours], details_channel=headline_id)
+        self._recorded[headline_id] = record
+        return record
 
     async def _edit(self, channel_id: int, message_id: int, part: Part) -> None:
         channel = self.client.get_partial_messageable(channel_id)
