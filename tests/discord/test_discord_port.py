@@ -7,8 +7,8 @@ import pytest
 from bot.adapters.discord.port import DiscordPort
 from bot.core.events import User
 from bot.core.ports import Outgoing, PortError, PostedRef
-from bot.core.store import Store
-from tests.discord.harness import Harness, running_harness, tea_plan
+from bot.core.store import PostRow, RunRow, Store
+from tests.discord.harness import Harness, Json, running_harness, tea_plan
 
 
 async def test_a_429_on_message_create_is_waited_out_and_nothing_is_lost(
@@ -131,15 +131,22 @@ async def test_long_texts_are_split_within_discords_limits(harness: Harness) -> 
     assert " ".join(p.json["content"] for p in posts).split() == text.split()
 
 
-async def test_the_recap_is_updated_in_place(harness: Harness) -> None:
-    """A late reaction after the recap re-renders it: the headline and its details are edited."""
-    h, fake = harness, harness.fake
+async def _chat_with_a_recap(h: Harness) -> tuple[RunRow, Json, PostRow]:
+    """A chat with one answer ("A1 jasmine", by alice) run to its recap: the run, the
+    answer as sent and the recap's post."""
     await h.start_chat()
     await h.at(5)
     answer = await h.say("general", "alice", "A1 jasmine")
     await h.at(60)
     run = await h.run()
     recap_post = next(p for p in await h.store.posts(run.id or 0) if p.kind == "recap")
+    return run, answer, recap_post
+
+
+async def test_the_recap_is_updated_in_place(harness: Harness) -> None:
+    """A late reaction after the recap re-renders it: the headline and its details are edited."""
+    h, fake = harness, harness.fake
+    run, answer, recap_post = await _chat_with_a_recap(h)
 
     await h.react(answer, "bob", "👍")  # late, but inside the late window: the recap changes
     edits = await fake.wait_for(("PATCH", "/channels/"), count=2)
@@ -158,12 +165,7 @@ async def test_after_a_restart_the_recap_details_are_edited_in_their_thread(
     harness: Harness,
 ) -> None:
     h, fake = harness, harness.fake
-    await h.start_chat()
-    await h.at(5)
-    answer = await h.say("general", "alice", "A1 jasmine")
-    await h.at(60)
-    run = await h.run()
-    recap_post = next(p for p in await h.store.posts(run.id or 0) if p.kind == "recap")
+    _, answer, recap_post = await _chat_with_a_recap(h)
     thread = int(recap_post.message_id or 0)  # the details thread, opened from the headline
     details = [m for m in fake.messages_sent(thread) if not m.response["attachments"]]
     assert details and "jasmine" not in str(details[0].json)
