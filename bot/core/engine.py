@@ -463,7 +463,7 @@ class Engine:
         question = chat.question(nudge.question_id or "")
         if question is not None:
             user = User(id=nudge.user_id, name=names.get(nudge.user_id, nudge.user_id))
-            await self._send_nudge(chat, user, question.id, question.text, taken)
+            await self._send_nudge(chat, user, question.id, question.text, taken, recover=True)
 
     async def refresh_recap(self, run_id: int) -> bool:
         """Re-render a posted recap after late answers, edits or reactions changed the run."""
@@ -706,8 +706,17 @@ class Engine:
         ]
 
     async def _send_nudge(
-        self, chat: Chat, user: User, qid: str, qtext: str, nudge: NudgeRow
+        self,
+        chat: Chat,
+        user: User,
+        qid: str,
+        qtext: str,
+        nudge: NudgeRow,
+        *,
+        recover: bool = False,
     ) -> None:
+        """Send a claimed nudge; ``recover``: an earlier attempt may have landed unrecorded,
+        so the platform is asked for it first (a nudge twice is the rudeness we avoid)."""
         text = chat.nudges.text.format(
             name=user.name, question_id=qid, question=qtext, title=chat.title, tag=chat.tag
         )
@@ -724,15 +733,17 @@ class Engine:
             )
         )
         try:
-            await self._nudge_once(chat, port, user, message, nudge)
+            await self._nudge_once(chat, port, user, message, nudge, recover)
         finally:
             keeper.cancel()
 
     async def _nudge_once(
-        self, chat: Chat, port: Port, user: User, message: Outgoing, nudge: NudgeRow
+        self, chat: Chat, port: Port, user: User, message: Outgoing, nudge: NudgeRow, recover: bool
     ) -> None:
         try:
-            if chat.nudges.via == "dm":
+            if recover and await _nudge_landed(chat, port, user, message, nudge):
+                log.info("the nudge to %s had landed before; not sending it again", user.name)
+            elif chat.nudges.via == "dm":
                 await port.send_dm(user, message)
             else:
                 await port.post(chat.channel, message)
@@ -874,3 +885,18 @@ async def _landed(
             exc,
         )
         return None
+
+
+async def _nudge_landed(
+    chat: Chat, port: Port, user: User, message: Outgoing, nudge: NudgeRow
+) -> bool:
+    """Whether an earlier attempt of ``nudge`` landed; if the platform cannot be asked, the
+    nudge is sent (as with posts: twice is better than a lost step)."""
+    key, since = message.key or "", nudge.sent_at - LANDED_SLACK
+    try:
+        if chat.nudges.via == "dm":
+            return await port.find_dm(user, key, since=since) is not None
+        return await port.find_post(chat.channel, key, since=since) is not None
+    except Exception as exc:  # a PortError, or an adapter that does not wrap its errors
+        log.warning("could not check whether the nudge to %s landed: %s", user.name, exc)
+        return False

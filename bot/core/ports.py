@@ -97,10 +97,18 @@ class Port(Protocol):
         ``None`` when it did not land, or when the platform dedupes by key on its own."""
         ...
 
+    async def find_dm(self, user: User, key: str, *, since: datetime) -> PostedRef | None:
+        """``find_post`` for a direct message to ``user`` (a nudge sent again)."""
+        ...
+
 
 class NothingToFind:
-    """``find_post`` for ports whose platform dedupes a retried post by its key on its own
-    (Discord's nonce) or whose posts cannot half-fail (a terminal, a test double)."""
+    """``find_post`` and ``find_dm`` for ports whose platform dedupes a retried post by its
+    key on its own (Discord's nonce) or whose posts cannot half-fail (a terminal, a test
+    double)."""
+
+    async def find_dm(self, user: User, key: str, *, since: datetime) -> PostedRef | None:
+        return None
 
     async def find_post(
         self,

@@ -348,6 +348,17 @@ async def test_nudges_go_to_quiet_participants_once_and_respect_opt_out(h: Harne
     assert nudge_times == {"alice": at(20), "erin": at(40)}
 
 
+async def test_a_nudge_that_landed_but_was_not_recorded_is_not_sent_again(h: Harness) -> None:
+    await h.say("A1 hello", 6, user="alice")
+    await h.run_until(at(19))
+    h.port.lose_next_dm_answer(PortError("read timeout"))  # the DM lands; we never hear so
+    await h.run_until(at(39))  # Q2 at 20: alice's nudge is sent, then retried
+    assert [s.where for s in h.port.sent if s.message.kind == "nudge"] == ["@alice"]
+    assert any(key.endswith("/nudge:alice:1") for key in h.port.finds)
+    [nudge] = await h.store.nudges((await h.run()).id)
+    assert nudge.delivered_at is not None and nudge.attempts == 1
+
+
 async def test_forgetme_removes_a_persons_messages(h: Harness) -> None:
     await h.say("A1 mine", 6, user="alice", message_id="a1")
     await h.say("A1 theirs", 7, user="bob", message_id="b1")

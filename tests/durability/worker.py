@@ -110,6 +110,9 @@ class FilePort:
                 return PostedRef(record["where"], record["message_id"])
         return None
 
+    async def find_dm(self, user: User, key: str, *, since: datetime) -> PostedRef | None:
+        return await self.find_post(f"@{user.id}", key, since=since)
+
     async def post(
         self,
         channel: str,

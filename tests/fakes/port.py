@@ -25,6 +25,7 @@ class FakePort:
         self.updates: list[tuple[PostedRef, Outgoing]] = []
         self.failures: list[PortError] = []
         self.lost_answers: list[PortError] = []
+        self.lost_dm_answers: list[PortError] = []
         self.find_failures: list[PortError] = []
         self.finds: list[str] = []
         self.members: int | None = None  # what member_count answers (None: cannot tell)
@@ -37,6 +38,10 @@ class FakePort:
         """The next post lands, but its sender sees ``error`` (a timeout after the platform
         accepted it, or a process that died before recording it)."""
         self.lost_answers.append(error)
+
+    def lose_next_dm_answer(self, error: PortError) -> None:
+        """``lose_next_answer`` for the next direct message."""
+        self.lost_dm_answers.append(error)
 
     def _maybe_fail(self) -> None:
         if self.failures:
@@ -62,6 +67,8 @@ class FakePort:
         self._maybe_fail()
         ref = PostedRef(f"@{user.id}", f"d{next(self._ids)}")
         self.sent.append(Sent(f"@{user.id}", message, ref=ref))
+        if self.lost_dm_answers:
+            raise self.lost_dm_answers.pop(0)
         return ref
 
     async def update(self, ref: PostedRef, message: Outgoing) -> None:
@@ -87,6 +94,9 @@ class FakePort:
             if sent.where == channel and sent.message.key == key:
                 return sent.ref
         return None
+
+    async def find_dm(self, user: User, key: str, *, since: datetime) -> PostedRef | None:
+        return await self.find_post(f"@{user.id}", key, since=since)
 
     def kinds(self) -> list[str]:
         return [s.message.kind for s in self.sent]

@@ -166,7 +166,7 @@ class FakeSlack:
         self._limits: dict[str, tuple[float, int]] = {}
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._failures: dict[str, list[_Failure]] = {}
-        self._lost: dict[str, int] = {}
+        self._lost: dict[tuple[str, str | None], int] = {}  # (method, channel or any)
         self._last_ts = 0  # microseconds; every ts is unique and later than the one before
         self._file_ids = itertools.count(1)
         self._cond = asyncio.Condition()
@@ -287,10 +287,13 @@ class FakeSlack:
         err = error or _ERROR_FOR_STATUS.get(status, "fatal_error")
         self._failures.setdefault(method, []).append(_Failure(status, retry_after, times, err))
 
-    def lose_next_answer(self, method: str = "chat.postMessage", times: int = 1) -> None:
-        """Carry out the next ``times`` calls of ``method``, then answer 500 (the client
-        cannot tell that its message landed: a proxy timing out, a dropped connection)."""
-        self._lost[method] = self._lost.get(method, 0) + times
+    def lose_next_answer(
+        self, method: str = "chat.postMessage", times: int = 1, *, channel: str | None = None
+    ) -> None:
+        """Carry out the next ``times`` calls of ``method`` (to ``channel``, if given), then
+        answer 500 (the client cannot tell that its message landed: a proxy timing out, a
+        dropped connection)."""
+        self._lost[(method, channel)] = self._lost.get((method, channel), 0) + times
 
     async def wait_until(
         self, predicate: Callable[[], bool], timeout: float = 5.0, what: str = "condition"
@@ -457,9 +460,10 @@ class FakeSlack:
 
         call.response = self._dispatch(method, call)
         await self._record(call)
-        if self._lost.get(method):
-            self._lost[method] -= 1
-            return self._json({"ok": False, "error": "internal_error"}, status=500)
+        for lost in ((method, str(args.get("channel", ""))), (method, None)):
+            if self._lost.get(lost):
+                self._lost[lost] -= 1
+                return self._json({"ok": False, "error": "internal_error"}, status=500)
         return self._json(call.response)
 
     def _dispatch(self, method: str, call: Call) -> Json:

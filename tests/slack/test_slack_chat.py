@@ -271,6 +271,20 @@ async def test_quietchat_means_no_nudge(world: SlackWorld) -> None:
     assert world.fake.posted_messages("DU0001") == []
 
 
+async def test_a_nudge_whose_answer_was_lost_is_found_not_sent_twice(world: SlackWorld) -> None:
+    await world.command("startchat")
+    await world.at(6)
+    await world.say("A1 the people", BOB)
+    world.fake.lose_next_answer("chat.postMessage", channel="DU0002")  # the DM lands, unheard
+    await world.at(20)  # Q2 goes up; bob has been quiet for 14 minutes: nudged
+    await world.at(21)  # the nudge's retry looks for it in the DM first
+    [dm] = world.fake.posted_messages("DU0002")
+    assert "Q2 is open now" in dm["text"]
+    assert calls_in(world.fake, "conversations.history", channel="DU0002")
+    [nudge] = await world.store.nudges((await world.run()).id or 0)
+    assert nudge.delivered_at is not None and nudge.attempts == 1
+
+
 async def test_wrong_or_stale_signatures_get_401_and_record_nothing(world: SlackWorld) -> None:
     await world.command("startchat")
     await world.at(5)

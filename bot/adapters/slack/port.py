@@ -170,6 +170,16 @@ class SlackPort:
             return None
         return PostedRef(channel_id, ts, ts if start_thread else None)
 
+    async def find_dm(self, user: User, key: str, *, since: datetime) -> PostedRef | None:
+        """Look for our DM tagged ``key`` in the conversation with ``user``."""
+        async with port_errors(f"looking for {key} in the DMs of {user.label}"):
+            user_id = await self._user_id(user)
+            if user_id is None:
+                return None
+            channel_id = await self.directory.dm_channel(user_id)
+            ts = await self._find_tagged(channel_id, key, None, since)
+        return None if ts is None else PostedRef(channel_id, ts)
+
     async def _find_tagged(
         self, channel_id: str, key: str, thread_id: str | None, since: datetime
     ) -> str | None:
@@ -197,9 +207,7 @@ class SlackPort:
 
     async def send_dm(self, user: User, message: Outgoing) -> PostedRef:
         async with port_errors(f"sending a {message.kind} DM to {user.label}"):
-            user_id = await self.directory.user_id(user.id) or await self.directory.user_id(
-                user.name
-            )
+            user_id = await self._user_id(user)
             if user_id is None:
                 raise PortError(
                     f"no Slack user {user.label!r}", kind="user_not_found", permanent=True
@@ -208,6 +216,10 @@ class SlackPort:
         parts = render(message, mention=False)
         ts = await self._deliver(channel_id, parts, None, message.kind, message.key)
         return PostedRef(channel_id, ts)
+
+    async def _user_id(self, user: User) -> str | None:
+        """A person's Slack id from the id or the name the plan or the store knows them by."""
+        return await self.directory.user_id(user.id) or await self.directory.user_id(user.name)
 
     async def update(self, ref: PostedRef, message: Outgoing) -> None:
         """Replace a posted message, and the parts that followed it (a recap's details in its
