@@ -764,32 +764,6 @@ class Engine:
 
     # waking
 
-    async def next_wake(self) -> datetime | None:
-        """The earliest moment anything could fall due; the scheduler sleeps until then."""
-        now = self.clock.now()
-        times: list[datetime] = []
-        for run in await self.store.open_runs():
-            try:
-                times += await self._run_wakes(run, now)
-            except Exception as exc:
-                if is_transient(exc):
-                    raise
-                continue  # a broken run (logged by tick) waits for the heartbeat
-        for post in await self.store.pending_posts():
-            times.append(max(now, _retry_at(post)))
-        for nudge in await self.store.pending_nudges(NUDGE_ATTEMPTS):
-            times.append(max(now, nudge.lease_until or now))
-        for chat in self.plan.chats:
-            lead = max(chat.announce, default=timedelta(0)) + RUN_LEAD
-            try:
-                later = (s - lead for s in iter_starts(chat, now + lead) if s - lead > now)
-                created_at = next(later, None)  # the next run that does not exist yet
-            except Exception:
-                continue  # logged by _ensure_runs
-            if created_at is not None:
-                times.append(created_at)
-        return min(times, default=None)
-
     async def _run_wakes(self, run: RunRow, now: datetime) -> list[datetime]:
         chat = self.chat_of(run)
         if run.state in ("scheduled", "announced"):
