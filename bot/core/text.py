@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 
 URL = re.compile(r"https?://[^\s<>|\"')\]]+")
@@ -10,7 +11,9 @@ _SLACK_LINK = re.compile(r"<(https?://[^|>]+)(?:\|([^>]*))?>")
 _MENTION = re.compile(r"<@[^>]+>|@\w[\w.\-]*")
 # Slack's <#C123|channel> and <!here>, and HTML tags people paste: markup, not words.
 _ANGLE = re.compile(r"</?[A-Za-z#!][^<>]*>")
-_LABEL = re.compile(r"\b[aq]\d{1,3}\b")
+# A label (a1, q12) standing alone: ``\b[aq]\d{1,3}\b``, written to start with its letter,
+# which lets the regex engine skip to the next ``a`` or ``q``: twice as fast on chat text.
+_LABEL = re.compile(r"[aq](?<!\w[aq])\d{1,3}\b")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]", re.UNICODE)
 
 STOP_WORDS = frozenset(
@@ -55,8 +58,16 @@ def words(
 ) -> list[str]:
     """Lower-case content words: no links, mentions, labels, numbers or stop words.
 
-    ``skip`` (from ``skip_words``) replaces ``exclude`` when called for many messages. Each
-    pattern runs only when the text has the character it needs (a recap tokenises every
+    ``skip`` (from ``skip_words``) replaces ``exclude`` when called for many messages.
+    """
+    skip = skip if skip is not None else skip_words(exclude)
+    return [w for w in _tokens(text) if len(w) >= 3 and w not in skip]
+
+
+def _tokens(text: str) -> list[str]:
+    """``words`` before short words and ``skip`` are left out.
+
+    Each pattern runs only when the text has the character it needs (a recap tokenises every
     message of a run, and most messages hold no link, mention or markup).
     """
     cleaned = text
@@ -69,13 +80,39 @@ def words(
     if "<" in cleaned:
         cleaned = _ANGLE.sub(" ", cleaned)
     cleaned = _LABEL.sub(" ", cleaned.lower().replace("’", "'"))
-    skip = skip if skip is not None else skip_words(exclude)
     # A match starts with a letter and ends with a letter or digit, so it never needs
     # stripping of quotes or dashes; only a possessive "'s" comes off.
     found = _WORD.findall(cleaned)
     if "'" in cleaned:
         found = [w[:-2] if w.endswith("'s") else w for w in found]
-    return [w for w in found if len(w) >= 3 and w not in skip]
+    return found
+
+
+def word_counts(texts: Iterable[str], *, skip: frozenset[str]) -> dict[str, int]:
+    """How often each word that ``words`` finds in ``texts`` occurs in them all: the same
+    as counting ``words(text, skip=skip)`` of each text, in less time.
+
+    Texts without markup (no ``<``, link or ``@``: most chat messages) are tokenised in one
+    call, joined by line breaks: no pattern that runs on them reaches across a line break,
+    and lower-casing treats one like the end of a text, so each gives the words it gives
+    alone. A text with markup is tokenised alone: a link or mention pattern could reach into
+    the next text. Tokens are counted in C (``Counter``) and short and skipped words left out
+    of the counts, once per distinct word rather than once per word: a recap counts every
+    message of a run, 50,000 in a big one, and ten times as many words.
+    """
+    plain: list[str] = []
+    quoted: list[str] = []  # apart: only these need their possessives ("team's") cut
+    counts: Counter[str] = Counter()
+    for text in texts:
+        if "<" in text or "http" in text or "@" in text:  # the markup ``_tokens`` cleans out
+            counts.update(_tokens(text))
+        elif "'" in text or "’" in text:
+            quoted.append(text)
+        else:
+            plain.append(text)
+    counts.update(_tokens("\n".join(plain)))
+    counts.update(_tokens("\n".join(quoted)))
+    return {w: n for w, n in counts.items() if len(w) >= 3 and w not in skip}
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 
-from bot.core.recap import MessageView, RunView
+from bot.core.recap import MessageView, RunView, iso_times
 
 COLUMNS = (
     "time", "user", "question", "text", "reactions", "edited", "thread",
@@ -25,10 +26,10 @@ def reactions_cell(message: MessageView) -> str:
     return "; ".join(f"{emoji}={len(users)}" for emoji, users in message.reactions.items())
 
 
-def _row(message: MessageView) -> tuple[str, ...]:
+def _row(message: MessageView, times: Mapping[int, str]) -> tuple[str, ...]:
     """The cells of one message, in the order of COLUMNS (a tuple: a run can have 50,000)."""
     return (
-        message.created_at.isoformat(),
+        times[message.id],
         safe_cell(message.user_name),
         message.question_id or "",
         safe_cell(message.text),
@@ -43,11 +44,13 @@ def _row(message: MessageView) -> tuple[str, ...]:
     )
 
 
-def run_csv(view: RunView) -> str:
-    """Every stored message of the run in time order, with a header row."""
+def run_csv(view: RunView, times: Mapping[int, str] | None = None) -> str:
+    """Every stored message of the run in time order, with a header row; ``times`` are the
+    messages' ISO times (``iso_times``) if another export has them already."""
+    times = iso_times(view.messages) if times is None else times
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     ordered = sorted(view.messages, key=lambda m: (m.created_at, m.id))
-    writer.writerows([_row(message) for message in ordered])
+    writer.writerows([_row(message, times) for message in ordered])
     return out.getvalue()

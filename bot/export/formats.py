@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.core.bulk import collector_paused
 from bot.core.snapshot import StoredRun
 from bot.export.csv_export import run_csv
-from bot.export.json_export import run_json
+from bot.export.json_export import run_json, run_json_bytes
 from bot.export.markdown import recap_markdown
 
 FORMATS = ("md", "html", "json", "csv")
@@ -36,9 +37,9 @@ def render_text(stored: StoredRun, fmt: str) -> str:
     if fmt == "md":
         return recap_markdown(stored.recap)
     if fmt == "json":
-        return run_json(stored.chat, stored.view, stored.recap)
+        return run_json(stored.chat, stored.view, stored.recap, stored.times)
     if fmt == "csv":
-        return run_csv(stored.view)
+        return run_csv(stored.view, stored.times)
     if fmt == "html":
         from bot.export.html_export import run_html  # Jinja2 and Pillow only when needed
 
@@ -47,7 +48,11 @@ def render_text(stored: StoredRun, fmt: str) -> str:
 
 
 def render(stored: StoredRun, fmt: str) -> Export:
-    """The export as bytes; CSV starts with a byte-order mark so Excel reads it as UTF-8."""
-    text = render_text(stored, fmt)
-    encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
-    return Export(text.encode(encoding), MEDIA_TYPES[fmt], export_filename(stored, fmt))
+    """The export as bytes; CSV starts with a byte-order mark so Excel reads it as UTF-8.
+    JSON is encoded to bytes as it is written, not decoded to text and encoded back."""
+    with collector_paused():
+        if fmt == "json":
+            content = run_json_bytes(stored.chat, stored.view, stored.recap, stored.times)
+        else:
+            content = render_text(stored, fmt).encode("utf-8-sig" if fmt == "csv" else "utf-8")
+    return Export(content, MEDIA_TYPES[fmt], export_filename(stored, fmt))

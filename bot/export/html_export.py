@@ -26,6 +26,7 @@ def run_html(stored: StoredRun, *, cloud_png: bytes | None = None) -> str:
         recap=stored.recap,
         chat=stored.chat,
         zone=stored.chat.zone,
+        times=stored.times,
         cloud_src=data_uri(png) if png else None,
         downloads=[],
         standalone=True,

@@ -52,9 +52,15 @@ def data_uri(png: bytes) -> str:
 
 def png_bytes(image: Any, colors: int = 64) -> bytes:
     """PNG with an adaptive palette: flat colours on white need few, and it keeps the HTML
-    export (which inlines the image) small."""
+    export (which inlines the image) small.
+
+    The palette by fast octree and zlib's default level: the median cut and ``optimize``
+    (level 9) took 0.07 s of the benchmark's word cloud, these 0.007 s, for a file 13%
+    larger (26 KB instead of 23 KB) that looks the same."""
+    from PIL import Image
+
     buffer = BytesIO()
-    image.quantize(colors=colors).save(buffer, format="PNG", optimize=True)
+    image.quantize(colors=colors, method=Image.Quantize.FASTOCTREE).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -155,11 +161,8 @@ def _place(
     if w >= width or h >= height:
         return None
     cx, cy = (width - w) / 2, (height - h) / 2
-    aspect = width / height
-    t = 0.0
-    while t < 200:
-        x = int(cx + aspect * 2.2 * t * math.cos(t))
-        y = int(cy + 2.2 * t * math.sin(t))
+    for dx, dy in _spiral(width, height):
+        x, y = int(cx + dx), int(cy + dy)
         if 0 <= x <= width - w and 0 <= y <= height - h:
             if inked.covers_ink(x, y, w, h):
                 pass  # taken, as the crop below would say
@@ -167,5 +170,20 @@ def _place(
                 return x - left, y - top
         elif abs(x - cx) > width and abs(y - cy) > height:
             return None
-        t += 0.35 if t < 20 else 0.2
     return None
+
+
+@lru_cache(maxsize=8)
+def _spiral(width: int, height: int) -> tuple[tuple[float, float], ...]:
+    """The steps of ``_place``'s spiral from the centre, stretched to the picture's shape.
+
+    The same for every word of a picture (and every picture of its size), so worked out
+    once: the cosines and sines were a third of the time of placing the words.
+    """
+    aspect = width / height
+    steps = []
+    t = 0.0
+    while t < 200:
+        steps.append((aspect * 2.2 * t * math.cos(t), 2.2 * t * math.sin(t)))
+        t += 0.35 if t < 20 else 0.2
+    return tuple(steps)

@@ -24,32 +24,44 @@ def md_text(text: str) -> str:
     )
 
 
-def _quote(message: MessageView, *, pick: bool = False) -> str:
-    count = message.reaction_count
-    notes = [plural(count, "reaction")] if count else []
-    if message.edited:
-        notes.append("edited")
-    if pick:
-        notes.append("★ host pick")
-    extra = f" ({', '.join(notes)})" if notes else ""
-    return f"- **{md_text(message.user_name)}**: {md_text(message.text)}{extra}"
+class _Names(dict[str, str]):
+    """``md_text`` of each name, worked out on first use: a run's 50,000 messages come from
+    a few hundred people."""
+
+    def __missing__(self, name: str) -> str:
+        self[name] = text = md_text(name)
+        return text
 
 
-def _question(question: QuestionRecap) -> list[str]:
+def _quote(message: MessageView, names: _Names, *, pick: bool = False) -> str:
+    extra = ""
+    if message.reactions or message.edited or pick:  # most messages: none of these
+        count = message.reaction_count
+        notes = [plural(count, "reaction")] if count else []
+        if message.edited:
+            notes.append("edited")
+        if pick:
+            notes.append("★ host pick")
+        extra = f" ({', '.join(notes)})" if notes else ""
+    return f"- **{names[message.user_name]}**: {md_text(message.text)}{extra}"
+
+
+def _question(question: QuestionRecap, names: _Names) -> list[str]:
     skipped = " *(skipped)*" if question.skipped else ""
     lines = [f"## {question.id}: {md_text(question.text)}{skipped}", ""]
     lines.append(f"{plural(len(question.answers), 'answer')}.")
     if question.highlights:
         lines += ["", "Highlights:"]
-        lines += [_quote(m, pick=m.message_id in question.host_picks) for m in question.highlights]
+        picks = question.host_picks
+        lines += [_quote(m, names, pick=m.message_id in picks) for m in question.highlights]
     if question.answers:
         lines += ["", "<details><summary>All answers</summary>", ""]
-        lines += [_quote(m) for m in question.answers]
+        lines += [_quote(m, names) for m in question.answers]
         lines += ["", "</details>"]
     if question.host_messages:
         lines += ["", "From the hosts:"]
         lines += [
-            f"> **{md_text(m.user_name)}**: {md_text(m.text)}  " for m in question.host_messages
+            f"> **{names[m.user_name]}**: {md_text(m.text)}  " for m in question.host_messages
         ]
     lines.append("")
     return lines
@@ -77,8 +89,9 @@ def recap_markdown(recap: Recap) -> str:
         lines += [f"**Answers per question:** {per_question}", ""]
     if recap.themes:
         lines += [f"**Themes:** {md_text(', '.join(recap.themes))}", ""]
+    names = _Names()
     for question in recap.questions:
-        lines += _question(question)
+        lines += _question(question, names)
     if recap.links:
         lines += ["## Links shared", ""]
         lines += [f"- <{link.url}> ({md_text(link.user_name)})" for link in recap.links]

@@ -170,6 +170,7 @@ class Archive:
             recap=stored.recap,
             chat=stored.chat,
             zone=stored.chat.zone,
+            times=stored.times,
             cloud_src=f"/runs/{run_id}/wordcloud.png" if has_cloud else None,
             downloads=downloads,
             standalone=False,
