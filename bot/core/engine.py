@@ -255,6 +255,8 @@ class Engine:
         cost a retry but never a wrong transition.
         """
         async with self.run_lock(run_id):
+            self._after.pop(run_id, None)  # left by a command's transition: not this step's
+            self._raced.discard(run_id)
             run = seen if seen is not None and self._current(seen) else None
             for _ in range(100):  # each pass makes one transition; the bound guards a bug
                 if run is None:
