@@ -11,11 +11,22 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import case, delete, event, func, or_, select, text, update
+from sqlalchemy import (
+    String,
+    case,
+    delete,
+    event,
+    func,
+    or_,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -504,10 +515,6 @@ class Store:
         The time comes as the driver hands it over and is made aware UTC here, in one pass:
         the column type's own conversion (SQLite's text parsed, then a ``TypeDecorator`` call
         per row) took ~0.2 s of a 50,000-message run, ``fromisoformat`` takes ~0.01 s."""
-        from datetime import UTC  # local imports: only this read needs them
-
-        from sqlalchemy import String, type_coerce
-
         m = _message_table
         stmt = (
             select(
