@@ -101,6 +101,7 @@ class SlackPort:
         self.queue = queue
         self.directory = directory
         self._later_parts: dict[str, _LaterParts] = {}  # first part's ts -> the others
+        self._partless: set[str] = set()  # posts whose parts were looked for and not found
 
     async def post(
         self,
@@ -228,7 +229,7 @@ class SlackPort:
         first, *rest = render(message, threaded=ref.thread_id is not None)
         await self._edit(ref.channel_id, ref.message_id, first)
         later = self._later_parts.get(ref.message_id)
-        if later is None and rest and message.key:
+        if later is None and rest and message.key and ref.message_id not in self._partless:
             later = await self._recover_parts(ref, message.key)
         if later is None:
             return
@@ -265,6 +266,8 @@ class SlackPort:
             return None
         if later is not None:
             self._remember(ref.message_id, later)
+        elif len(self._partless) < LATER_PARTS_KEPT:  # asked once: Slack's answer won't change
+            self._partless.add(ref.message_id)
         return later
 
     async def _edit(self, channel_id: str, ts: str, part: SlackMessage) -> None:
