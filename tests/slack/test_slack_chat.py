@@ -285,6 +285,21 @@ async def test_a_nudge_whose_answer_was_lost_is_found_not_sent_twice(world: Slac
     assert nudge.delivered_at is not None and nudge.attempts == 1
 
 
+async def test_a_new_display_name_shows_from_the_next_message_on(world: SlackWorld) -> None:
+    await world.command("startchat")
+    await world.at(5)
+    await world.say("A1 before", ALICE)
+    profile = {"display_name": "Ali", "real_name": "Alice Example"}
+    changed = {"id": ALICE[0], "name": "alice", "real_name": "Alice Example", "profile": profile}
+    await world.event({"type": "user_change", "user": changed})
+    await world.event({"type": "user_change"})  # malformed: logged and skipped
+    await world.say("A1 after", ALICE)
+    names = [(m.text, m.user_name) for m in await world.messages()]
+    assert names == [("A1 before", "alice"), ("A1 after", "Ali")]
+    assert len(calls_in(world.fake, "users.info", user=ALICE[0])) == 1  # the event was enough
+    assert world.adapter.inbound.malformed == 1
+
+
 async def test_wrong_or_stale_signatures_get_401_and_record_nothing(world: SlackWorld) -> None:
     await world.command("startchat")
     await world.at(5)

@@ -26,6 +26,7 @@ EVENTS = (
     "reaction_removed",
     "member_joined_channel",
     "channel_rename",
+    "user_change",
 )
 
 

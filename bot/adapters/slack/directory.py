@@ -2,7 +2,7 @@
 
 Plans may name a channel (``chat2lrn``) or give its id; hosts are listed by user name or id.
 Each look-up costs a Web API call, so answers are kept for the adapter's lifetime (a
-``channel_rename`` event refreshes a channel's name).
+``channel_rename`` event refreshes a channel's name, a ``user_change`` event a person's).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import ClientError
@@ -103,13 +104,15 @@ class Directory:
         if user_id not in self._users:
             try:
                 info = await self._call("users.info", user=user_id)
-                self._remember_user(info["user"])
+                self.remember_user(info["user"])
             except (SlackApiError, ClientError, TimeoutError) as exc:
                 log.warning("cannot look up user %s: %s", user_id, _error(exc))
                 return User(user_id, handle or user_id)
         return self._users[user_id]
 
-    def _remember_user(self, data: dict[str, Any]) -> None:
+    def remember_user(self, data: Mapping[str, Any]) -> None:
+        """Cache a person from a users.info / users.list object, or a ``user_change`` event's
+        (so a new display name shows from the next message on, not after a restart)."""
         user_id = str(data.get("id") or "")
         if not user_id:
             return
@@ -137,7 +140,7 @@ class Directory:
             page = await self._call("users.list", limit=PAGE, cursor=cursor or None)
             for member in page.get("members") or []:
                 if not member.get("deleted"):
-                    self._remember_user(member)
+                    self.remember_user(member)
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or ""
             if not cursor:
                 break

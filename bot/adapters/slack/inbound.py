@@ -117,6 +117,9 @@ class Inbound:
             if isinstance(event, Mapping) and event.get("type") == "channel_rename":
                 self._renamed(event)
                 return False
+            if isinstance(event, Mapping) and event.get("type") == "user_change":
+                self._user_changed(event)
+                return False
             core = translate(event)  # type: ignore[arg-type]  # checked inside
         except MalformedEvent as exc:
             self.malformed += 1
@@ -145,6 +148,12 @@ class Inbound:
         user = text_field(event, "user")
         self.joins[channel] += 1
         log.info("%s joined %s", user, channel)
+
+    def _user_changed(self, event: Mapping[str, Any]) -> None:
+        user = event.get("user")
+        if not isinstance(user, Mapping) or not isinstance(user.get("id"), str):
+            raise MalformedEvent("user_change without a user object")
+        self.directory.remember_user(user)
 
     def _renamed(self, event: Mapping[str, Any]) -> None:
         channel = event.get("channel")
