@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.core.durations import DurationError, format_duration, parse_duration
 from bot.core.engine import Engine
-from bot.core.events import Command, CommandReply, ReactionChanged, Upcoming, User
+from bot.core.events import Command, CommandReply, ReactionChanged, Upcoming
 from bot.core.intake import Intake
 from bot.core.plan import Chat
 from bot.core.recap import HIGHLIGHT_MARK
@@ -77,7 +77,7 @@ class Commands:
         chat = self._chat_for(command)
         if isinstance(chat, CommandReply):
             return chat
-        if name in HOST_COMMANDS and not _is_host(chat, command.user):
+        if name in HOST_COMMANDS and not chat.hosted_by(command.user):
             hosts = ", ".join(chat.hosts)
             return _no(f"Only the hosts of {chat.title} ({hosts}) can use /{name}.")
         run = await self._run_of(chat)
@@ -250,8 +250,6 @@ class Commands:
         )
 
 
-def _is_host(chat: Chat, user: User) -> bool:
-    return user.is_host_hint or chat.is_host(user.id, user.name, user.display)
 
 
 def _live(run: RunRow | None, chat: Chat) -> RunRow | CommandReply:

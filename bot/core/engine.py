@@ -580,7 +580,7 @@ class Engine:
         """A post that will never land is told to the hosts rather than dropped in silence."""
         text = f"chathost could not post {post.key} for {chat.title}: {error}"
         port = self.port_for(chat.platform)
-        for host in chat.hosts:
+        for host in chat.host_people:
             try:
                 await port.send_dm(User(id=host, name=host), Outgoing("notice", text, chat.title))
             except PortError as exc:

@@ -19,6 +19,9 @@ class User:
     # Set by an adapter when the platform itself says this person hosts (e.g. a Discord role);
     # the plan's host list is checked as well.
     is_host_hint: bool = False
+    # The platform roles this person holds (names and ids; Discord), for plans that list a
+    # host role (``role:Tea Hosts``).
+    roles: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:

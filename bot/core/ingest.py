@@ -535,17 +535,16 @@ class IngestBatcher:
         return found
 
     def _is_host(self, chat: Chat, event: IncomingMessage) -> bool:
-        """As ``Intake.on_message`` decides it: the platform's hint (a Discord host role) or
-        the plan's host list, the latter remembered per person."""
+        """As ``Intake.on_message`` decides it (``Chat.hosted_by``), remembered per person."""
         user = event.user
         if user.is_host_hint:
             return True
-        key = (chat.id, user.id, user.name, user.display)
+        key = (chat.id, user.id, user.name, user.display, user.roles)
         known = self._hosts.get(key)
         if known is None:
             if len(self._hosts) > CACHE_SIZE:
                 self._hosts.clear()
-            known = self._hosts[key] = chat.is_host(user.id, user.name, user.display)
+            known = self._hosts[key] = chat.hosted_by(user)
         return known
 
     def _attribute(

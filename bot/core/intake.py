@@ -144,7 +144,7 @@ class Intake:
         result = attribute(event.text, ctx)
         fallback = attribute("", ctx)
         user = event.user
-        is_host = user.is_host_hint or chat.is_host(user.id, user.name, user.display)
+        is_host = chat.hosted_by(user)
         row = MessageRow(
             run_id=run.id or 0,
             platform=event.platform,

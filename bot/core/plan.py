@@ -6,6 +6,7 @@ Every error is collected before raising, so a host fixes a broken plan in one pa
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -24,6 +25,7 @@ from pydantic import (
 )
 
 from bot.core.durations import DURATION_PATTERN, format_duration, parse_duration
+from bot.core.events import User
 from bot.core.yaml_positions import Path as FieldPath
 from bot.core.yaml_positions import PlanError as PlanError
 from bot.core.yaml_positions import PlanIssue as PlanIssue
@@ -89,6 +91,9 @@ TimeZoneName = Annotated[
     WithJsonSchema({"type": "string", "description": "An IANA time zone, e.g. America/New_York."}),
 ]
 
+
+# A host entry naming a platform role rather than a person (``role:Tea Hosts``).
+ROLE_PREFIX = "role:"
 
 class _Strict(BaseModel):
     """Unknown keys are typos in a hand-written plan: refuse them."""
@@ -184,7 +189,11 @@ class Chat(_Strict):
     platform: Literal["console", "slack", "discord"] = "console"
     channel: str = Field(min_length=1, description="Channel name or id where the chat runs.")
     threads: Literal["none", "per-question", "per-chat"] = "none"
-    hosts: list[str] = Field(min_length=1, description="User names or ids who may run commands.")
+    hosts: list[str] = Field(
+        min_length=1,
+        description="User names or ids who may run commands, or role:<name or id> for everyone "
+        "holding that platform role (Discord).",
+    )
     cohosts: list[str] = Field(default_factory=list)
     timezone: TimeZoneName | None = None
     schedule: Schedule
@@ -208,10 +217,25 @@ class Chat(_Strict):
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
 
-    def is_host(self, *names: str | None) -> bool:
-        """Hosts are listed by name or id; either may match, case-insensitively."""
+    def is_host(self, *names: str | None, roles: Iterable[str] = ()) -> bool:
+        """Hosts are listed by name or id, or as ``role:<name or id>``; any may match,
+        case-insensitively."""
         allowed = {h.lower().lstrip("@") for h in (*self.hosts, *self.cohosts)}
-        return any(n is not None and n.lower().lstrip("@") in allowed for n in names)
+        if any(n is not None and n.lower().lstrip("@") in allowed for n in names):
+            return True
+        return any(f"{ROLE_PREFIX}{r.lower()}" in allowed for r in roles)
+
+    def hosted_by(self, user: User) -> bool:
+        """Whether ``user`` hosts this chat: the platform says so (a Discord host role), or the
+        plan lists them by name or id, or lists a role they hold."""
+        return user.is_host_hint or self.is_host(
+            user.id, user.name, user.display, roles=user.roles
+        )
+
+    @property
+    def host_people(self) -> list[str]:
+        """The hosts listed as people, not roles: those told when a post cannot go out."""
+        return [h for h in self.hosts if not h.lower().startswith(ROLE_PREFIX)]
 
 
 class Plan(_Strict):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.core.events import User
 from bot.core.plan import PlanError, load_plan, parse_plan, plan_json_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,6 +128,15 @@ def test_validate_command_prints_errors_and_fails(tmp_path: Path, capsys) -> Non
     assert f"{bad}:10:17 chats[0].schedule.duration:" in err
     assert main(["validate", str(ROOT / "chats.yaml")]) == 0
     assert "OK (3 chats" in capsys.readouterr().out
+
+
+def test_a_host_role_in_the_plan_makes_its_holders_hosts() -> None:
+    chat = parse_plan(GOOD.replace("hosts: [kate]", 'hosts: [kate, "role:Tea Hosts"]')).chats[0]
+    assert chat.hosted_by(User("u1", "alice", roles=("tea hosts", "777")))
+    assert chat.hosted_by(User("u2", "kate"))  # people still host by name
+    assert not chat.hosted_by(User("u3", "bob", roles=("Gardeners", "888")))
+    assert not chat.hosted_by(User("u4", "Tea Hosts"))  # a person named like the role is not
+    assert chat.host_people == ["kate"]  # failures are told to people, not to a role
 
 
 def test_published_schema_is_current() -> None:

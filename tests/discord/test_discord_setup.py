@@ -151,6 +151,20 @@ async def test_a_host_role_member_may_run_host_commands(store: Store) -> None:
         assert reply.json["data"]["content"] == "Posted Q1."
 
 
+async def test_a_role_the_plan_names_makes_its_members_hosts_of_that_chat(store: Store) -> None:
+    plan = tea_plan(hosts=["kate", "role:Chat Hosts"])  # no DISCORD_HOST_ROLE
+    async with running_harness(store, plan, prepare=hosts_role) as h:
+        await h.start_chat("kate")
+        refused = await h.command("nextq", "bob")
+        assert "Only the hosts" in refused.json["data"]["content"]
+        reply = await h.command("nextq", "alice")  # alice holds Chat Hosts
+        assert reply.json["data"]["content"] == "Posted Q1."
+        await h.say("general", "alice", "Welcome, everyone!")
+        await h.say("general", "bob", "A1 hello")
+        stored = await h.store.run_messages((await h.run()).id or 0)
+        assert [(m.user_name, m.kind) for m in stored] == [("alice", "host"), ("bob", "answer")]
+
+
 async def test_start_up_warns_about_a_channel_the_plan_names_but_discord_lacks(
     store: Store, caplog
 ) -> None:

@@ -57,14 +57,25 @@ def has_role(member: object, roles: tuple[str, ...]) -> bool:
 
 
 def core_user(author: discord.abc.User, host_roles: tuple[str, ...] = ()) -> User:
-    """Both the id and the name go to the core: plans list hosts either way."""
+    """Both the id and the name go to the core: plans list hosts either way, and roles too
+    (``role:Tea Hosts``), so a member's roles go along by name and by id."""
     return User(
         id=str(author.id),
         name=author.name,
         is_bot=author.bot,
         display=author.display_name,
         is_host_hint=has_role(author, host_roles),
+        roles=member_roles(author),
     )
+
+
+def member_roles(member: object) -> tuple[str, ...]:
+    """A guild member's roles, each by name and by id (``@everyone`` left out: it would make
+    everybody a host of a plan that lists it)."""
+    if not isinstance(member, discord.Member):
+        return ()
+    held = [r for r in member.roles if not r.is_default()]
+    return tuple(name for r in held for name in (r.name, str(r.id)))
 
 
 def message_text(message: discord.Message) -> str:
