@@ -138,8 +138,12 @@ class Engine:
 
     def chat_of(self, run: RunRow) -> Chat:
         """The plan as it stood when the run was created (edits to chats.yaml apply to later
-        runs, so question numbers never shift under a running chat)."""
-        return chat_from_json(run.plan_json)
+        runs, so question numbers never shift under a running chat), posting where the run's
+        first post landed: by the channel's id, which a rename mid-chat leaves alone."""
+        chat = chat_from_json(run.plan_json)
+        if run.channel_id and run.channel_id != chat.channel:
+            return chat.model_copy(update={"channel": run.channel_id})
+        return chat
 
     async def tick(self) -> datetime | None:
         """Do whatever is due now; return when the engine next needs waking.
@@ -522,10 +526,12 @@ class Engine:
         """Retried through a database blip (the lease is still renewed meanwhile): a post that
         landed but is not recorded would be posted again by whoever takes over its lease."""
         per_chat = post.kind == "intro" and chat.threads == "per-chat"
+        # The announcement and the intro go to the channel itself (never into a thread).
+        pin = post.kind in ("announce", "intro") and run.channel_id is None
         try:
             await retry_transient(
                 lambda: self.store.mark_posted(
-                    post.id or 0, ref, self.clock.now(), run_thread=per_chat
+                    post.id or 0, ref, self.clock.now(), run_thread=per_chat, run_channel=pin
                 ),
                 what=f"recording {post.key} of run {run.id} as posted",
                 policy=RECORD_RETRY,

@@ -38,7 +38,7 @@ from sqlalchemy.orm import configure_mappers
 
 from bot.core.attribution import Attributor, Context
 from bot.core.events import IncomingMessage
-from bot.core.intake import LIVE_STATES, MAX_LATE_WINDOW, _accepts
+from bot.core.intake import LIVE_STATES, MAX_LATE_WINDOW, _accepts, in_channel
 from bot.core.plan import Chat, chat_from_json
 from bot.core.store import MessageRow, ParticipantRow, PostRow, RunRow, Store, is_transient
 from bot.core.store.database import OPEN_STATES, storable
@@ -164,7 +164,7 @@ class _LiveRuns:
             candidates = [
                 r
                 for r in sorted(self.runs.values(), key=lambda r: (r.scheduled_start, r.id or 0))
-                if r.platform == event.platform and event.channel.matches(r.channel)
+                if r.platform == event.platform and in_channel(r, event.channel)
             ]
             live = [r for r in candidates if r.state in LIVE_STATES]
             live.sort(key=lambda r: -r.scheduled_start.timestamp())

@@ -105,7 +105,7 @@ class Intake:
         """The run a message in this channel at this time belongs to, if any."""
         candidates = []
         for run in await self.store.live_runs(at - MAX_LATE_WINDOW):
-            if run.platform != platform or not channel.matches(run.channel):
+            if run.platform != platform or not in_channel(run, channel):
                 continue
             chat = chat_from_json(run.plan_json)
             if _accepts(run, chat, at):
@@ -209,6 +209,13 @@ class Intake:
         else:
             changed = await self.store.remove_reaction(row.id, event.user.id, event.emoji)
         return row.run_id if changed else None
+
+
+def in_channel(run: RunRow, channel: ChannelRef) -> bool:
+    """Whether a message in ``channel`` can belong to ``run``: the plan names the channel (by
+    id or name), or the run's first post landed there (its id, kept through a rename)."""
+    pinned = run.channel_id is not None and channel.id == run.channel_id
+    return pinned or channel.matches(run.channel)
 
 
 def _accepts(run: RunRow, chat: Chat, at: datetime) -> bool:

@@ -59,3 +59,6 @@ def workers_factory(tmp_path: Path) -> Iterator[Callable[..., Workers]]:
     yield make
     for group in made:
         group.reap()
+        for worker in group.all:  # shown by pytest when the test failed: what each one did
+            print(f"--- worker {worker.name} (exit {worker.process.returncode}) ---")
+            print(worker.output()[-4000:])

@@ -300,6 +300,18 @@ async def test_a_new_display_name_shows_from_the_next_message_on(world: SlackWor
     assert world.adapter.inbound.malformed == 1
 
 
+async def test_a_channel_renamed_mid_chat_keeps_its_chat(world: SlackWorld) -> None:
+    await world.command("startchat")
+    await world.at(5)  # the plan names the channel chat2lrn; Q1 is up
+    world.fake.channels[CHANNEL]["name"] = "tea-time"
+    await world.event({"type": "channel_rename", "channel": {"id": CHANNEL, "name": "tea-time"}})
+    await world.say("A1 still here after the rename", ALICE)
+    await world.at(20)
+    assert [q["text"][:2] for q in world.questions()] == ["Q1", "Q2"]  # posted by the id
+    assert [m.text for m in await world.messages()] == ["A1 still here after the rename"]
+    assert (await world.run()).channel_id == CHANNEL
+
+
 async def test_wrong_or_stale_signatures_get_401_and_record_nothing(world: SlackWorld) -> None:
     await world.command("startchat")
     await world.at(5)

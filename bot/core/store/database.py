@@ -391,10 +391,17 @@ class Store:
             return (await s.execute(stmt)).scalar_one_or_none() is not None
 
     async def mark_posted(
-        self, post_id: int, ref: PostedRef, now: datetime, *, run_thread: bool = False
+        self,
+        post_id: int,
+        ref: PostedRef,
+        now: datetime,
+        *,
+        run_thread: bool = False,
+        run_channel: bool = False,
     ) -> None:
-        """Record a delivery; with ``run_thread`` the run adopts the post's thread in the same
-        transaction, so a crash cannot leave a per-chat thread unrecorded."""
+        """Record a delivery; with ``run_thread`` the run adopts the post's thread, with
+        ``run_channel`` the post's channel id (if it has none yet), in the same transaction, so
+        a crash cannot leave either unrecorded."""
         values = {
             "p_id": post_id,
             "p_at": now,
@@ -408,6 +415,10 @@ class Store:
                 # Bumping the version makes any stale compare-and-set elsewhere re-read.
                 await conn.execute(
                     prepared.ADOPT_THREAD, {"p_id": run_id, "p_thread": ref.thread_id}
+                )
+            if run_channel and run_id is not None:
+                await conn.execute(
+                    prepared.PIN_CHANNEL, {"p_id": run_id, "p_channel": ref.channel_id}
                 )
 
     async def mark_post_failed(

@@ -90,6 +90,12 @@ ADOPT_THREAD = (
     .values(thread_id=bindparam("p_thread"), version=runs.c.version + 1)
 )
 
+PIN_CHANNEL = (
+    update(runs)
+    .where(runs.c.id == bindparam("p_id"), runs.c.channel_id.is_(None))
+    .values(channel_id=bindparam("p_channel"), version=runs.c.version + 1)
+)
+
 CLAIM_FIELDS = (
     "run_id",
     "key",
