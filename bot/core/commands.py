@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from bot.core.durations import DurationError, format_duration, parse_duration
+from bot.core.durations import DurationError, format_duration, parse_typed_duration
 from bot.core.engine import Engine
 from bot.core.events import Command, CommandReply, ReactionChanged, Upcoming
 from bot.core.intake import Intake
@@ -156,7 +156,7 @@ class Commands:
             return run_or_reply
         words = [w for w in command.args.split() if w != chat.id]
         try:
-            by = parse_duration(words[0]) if words else timedelta(minutes=10)
+            by = parse_typed_duration(words[0]) if words else timedelta(minutes=10)
         except DurationError as exc:
             return _no(str(exc))
         end_at = await self.engine.extend(run_or_reply, by)

@@ -50,6 +50,19 @@ def parse_duration(value: object) -> timedelta:
     return _seconds(total, value)
 
 
+def parse_typed_duration(value: str) -> timedelta:
+    """A duration a host types in a command (``/extendchat 15``): a bare number is minutes,
+    because that is what people mean there, on every platform. Plan files keep
+    ``parse_duration``'s rules (a bare number is seconds), so existing plans read the same."""
+    text = value.strip()
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        text += "m"
+    try:
+        return parse_duration(text)
+    except DurationError:
+        raise DurationError(value) from None
+
+
 def _seconds(total: float, value: object) -> timedelta:
     """A timedelta, or a DurationError for what it cannot hold (``1e400``, ``9999999999d``)."""
     try:

@@ -162,7 +162,7 @@ async def test_skip_pause_resume_extend_and_end(h: Harness) -> None:
     assert h.port.questions() == ["Q1"]
     await h.run_until(at(80))  # 40 + 40 minutes of pause
     assert h.port.questions() == ["Q1", "Q3"]
-    assert (await h.command("extendchat", "kate", "15m")).startswith("Extended by 15m")
+    assert (await h.command("extendchat", "kate", "15")).startswith("Extended by 15m")
     await h.run_until(at(110))
     assert "outro" not in h.port.kinds()  # planned end 60 + 40 paused + 15 extended = 115
     assert await h.command("endchat", "kate") == "Ended Tea Chat; the recap follows."

@@ -51,13 +51,6 @@ def message_id_arg(text: str) -> str:
     return link.group(1) if link else text.strip()
 
 
-def duration_arg(text: str | None) -> str:
-    """A bare number is minutes here (``/extendchat 15``); the core reads bare numbers as
-    seconds, so it gets ``15m``."""
-    text = (text or "").strip()
-    return f"{text}m" if text.isdigit() else text
-
-
 def reply_text(reply: CommandReply) -> str:
     """The core's answer; upcoming chats as ``<t:...>`` so each reader sees local time."""
     if not reply.upcoming:
@@ -121,7 +114,7 @@ class SlashCommands:
         async def extendchat(
             interaction: discord.Interaction, duration: str | None = None, chat: str | None = None
         ) -> None:
-            await run(interaction, "extendchat", f"{chat or ''} {duration_arg(duration)}")
+            await run(interaction, "extendchat", f"{chat or ''} {duration or ''}")
 
         @app_commands.command(name="chats", description="Upcoming chats, in your local time")
         async def chats(interaction: discord.Interaction) -> None:
