@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import sys
 from typing import TextIO
 
-from bot.adapters.console.port import ConsolePort
+from bot.adapters.console.port import ConsolePort, process_ids
 from bot.core.clock import Clock
 from bot.core.events import ChannelRef, Command, IncomingMessage, User
 from bot.core.service import ChatService
@@ -27,7 +26,7 @@ class ConsoleAdapter:
         self._port = ConsolePort(clock, out)
         self._stdin = stdin or sys.stdin
         self._task: asyncio.Task[None] | None = None
-        self._ids = itertools.count(1)
+        self._ids = process_ids("l")
 
     @property
     def port(self) -> ConsolePort:
@@ -64,7 +63,7 @@ class ConsoleAdapter:
             self._port.write(f"(to {user.name}) {reply.text}")
             return
         message = IncomingMessage(
-            self.platform, self.channel, f"l{next(self._ids)}", user, text, now
+            self.platform, self.channel, next(self._ids), user, text, now
         )
         if not await service.on_event(message):
             self._port.write("(not recorded: no chat is open here)")

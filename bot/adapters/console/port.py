@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import secrets
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from typing import TextIO
 
@@ -23,6 +25,14 @@ _MARKERS = {
 }
 
 
+def process_ids(prefix: str) -> Iterator[str]:
+    """Message ids no other process hands out: the store keeps one message per platform,
+    channel and id, so a restarted console that counted from 1 again would have its first
+    replies dropped as duplicates of the stored ones (and its posts recorded twice as ``c1``)."""
+    process = secrets.token_hex(4)
+    return (f"{prefix}{process}-{n}" for n in itertools.count(1))
+
+
 class ConsolePort(NothingToFind):
     """Printing cannot half-fail, so a retried post has nothing to look for."""
 
@@ -30,7 +40,7 @@ class ConsolePort(NothingToFind):
         self.clock = clock
         self.out = out or sys.stdout
         self.origin = origin
-        self._ids = itertools.count(1)
+        self._ids = process_ids("c")
         self.sent: list[tuple[str, Outgoing]] = []
 
     def stamp(self, when: datetime | None = None) -> str:
@@ -52,7 +62,7 @@ class ConsolePort(NothingToFind):
         thread_id: str | None = None,
         start_thread: str | None = None,
     ) -> PostedRef:
-        message_id = f"c{next(self._ids)}"
+        message_id = next(self._ids)
         where = f"#{channel.lstrip('#')}" + (" (thread)" if thread_id else "")
         marker = _MARKERS.get(message.kind, "")
         self.write(f"[{self.stamp()}] {where} {marker} {_indent(message.text)}")
@@ -64,7 +74,7 @@ class ConsolePort(NothingToFind):
     async def send_dm(self, user: User, message: Outgoing) -> PostedRef:
         self.write(f"[{self.stamp()}] DM to {user.label}: {_indent(message.text)}")
         self.sent.append((f"@{user.id}", message))
-        return PostedRef(f"@{user.id}", f"d{next(self._ids)}")
+        return PostedRef(f"@{user.id}", next(self._ids))
 
     async def member_count(self, channel: str) -> int | None:
         return None  # a terminal has readers, not members
