@@ -16,7 +16,7 @@ from bot.core.engine import Engine
 from bot.core.events import Command, CommandReply, ReactionChanged, Upcoming
 from bot.core.intake import Intake
 from bot.core.plan import Chat
-from bot.core.recap import HIGHLIGHT_MARK
+from bot.core.recap import HIGHLIGHT_MARK, plural
 from bot.core.recurrence import next_start
 from bot.core.store import RunRow
 
@@ -243,13 +243,18 @@ class Commands:
         return _yes("Nudges are back on for you.")
 
     async def _forgetme(self, command: Command) -> CommandReply:
-        removed = await self.store.forget_user(command.platform, command.user.id)
+        """A posted recap is a copy of what is stored: it is re-rendered without the person
+        (names, quotes, picks, themes, word cloud), however long ago the run ended."""
+        forgotten = await self.store.forget_user(command.platform, command.user.id)
+        refreshed = 0
+        for run_id in forgotten.run_ids:
+            if await self.engine.refresh_recap(run_id):
+                refreshed += 1
+        recaps = f", and took you out of {plural(refreshed, 'posted recap')}" if refreshed else ""
         return _yes(
-            f"Deleted {removed} of your stored messages, with your reactions and nudges. "
-            "Anything you post in a chat from now on is recorded again."
+            f"Deleted {forgotten.messages} of your stored messages, with your reactions and "
+            f"nudges{recaps}. Anything you post in a chat from now on is recorded again."
         )
-
-
 
 
 def _live(run: RunRow | None, chat: Chat) -> RunRow | CommandReply:

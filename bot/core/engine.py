@@ -472,7 +472,10 @@ class Engine:
             await self._send_nudge(chat, user, question.id, question.text, taken, recover=True)
 
     async def refresh_recap(self, run_id: int) -> bool:
-        """Re-render a posted recap after late answers, edits or reactions changed the run."""
+        """Re-render a posted recap after late answers, edits, reactions, picks or a
+        /forgetme changed the run. The pictures are drawn again too: the word cloud is made
+        of the answers, so the port replaces the posted one when it differs (or removes it
+        when no words are left)."""
         post = next((p for p in await self.store.posts(run_id) if p.kind == "recap"), None)
         run = await self.store.get_run(run_id)
         if post is None or run is None or post.message_id is None or post.channel_id is None:
@@ -480,7 +483,9 @@ class Engine:
         chat = self.chat_of(run)
         recap = await self.recap(run_id)
         key = f"{chat.id}/{run_id}/{post.key}"  # as posted: the port may look its parts up
-        message = Outgoing("recap", recap_text(recap), chat.title, chat.tag, recap=recap, key=key)
+        files = await self._illustrations(recap)
+        base = {"chat_title": chat.title, "tag": chat.tag, "key": key}
+        message = Outgoing("recap", recap_text(recap), recap=recap, attachments=files, **base)
         ref = PostedRef(post.channel_id, post.message_id, post.thread_id)
         try:
             await self.port_for(chat.platform).update(ref, message)

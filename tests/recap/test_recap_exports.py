@@ -163,7 +163,7 @@ async def test_html_is_one_self_contained_file(store: Store, tea: int) -> None:
 
 
 async def test_forgotten_users_are_absent_from_every_export(store: Store, tea: int) -> None:
-    assert await store.forget_user("console", "erin") == 2
+    assert (await store.forget_user("console", "erin")).messages == 2
     out = await exports(store, tea)
     doc = json.loads(out["json"])
     people = {p["user_id"] for p in doc["participants"]}

@@ -107,6 +107,14 @@ class MessageRecord(NamedTuple):
     edit_count: int
 
 
+class Forgotten(NamedTuple):
+    """What ``Store.forget_user`` removed: the count for the person's reply, and the runs
+    whose posted recaps still show them until they are re-rendered."""
+
+    messages: int
+    run_ids: tuple[int, ...]
+
+
 class ReactionRecord(NamedTuple):
     """One reaction as the recap reads it (``Store.reaction_records``)."""
 
@@ -739,13 +747,15 @@ class Store:
         async with self.session() as s:
             await s.execute(stmt)
 
-    async def forget_user(self, platform: str, user_id: str) -> int:
-        """Delete a person's messages, reactions, nudges and participation; returns messages."""
+    async def forget_user(self, platform: str, user_id: str) -> Forgotten:
+        """Delete a person's messages, reactions, nudges and participation. The runs they
+        touched are read in the same transaction, before the rows that name them go."""
         own = select(MessageRow.id).where(
             MessageRow.platform == platform, MessageRow.user_id == user_id
         )
         runs = select(RunRow.id).where(RunRow.platform == platform)
         async with self.session() as s:
+            touched = await self._runs_touched_by(s, platform, user_id, runs)
             await s.execute(delete(ReactionRow).where(ReactionRow.message_id.in_(own)))
             await s.execute(
                 delete(ReactionRow).where(
@@ -769,7 +779,31 @@ class Store:
                     ParticipantRow.user_id == user_id, ParticipantRow.run_id.in_(runs)
                 )
             )
-            return count
+            return Forgotten(count, touched)
+
+    @staticmethod
+    async def _runs_touched_by(
+        s: AsyncSession, platform: str, user_id: str, runs: Any
+    ) -> tuple[int, ...]:
+        """The runs with the person's messages, reactions, nudges or participation."""
+        reacted = (
+            select(MessageRow.run_id)
+            .join(ReactionRow, ReactionRow.message_id == MessageRow.id)
+            .where(MessageRow.platform == platform, ReactionRow.user_id == user_id)
+        )
+        wrote = select(MessageRow.run_id).where(
+            MessageRow.platform == platform, MessageRow.user_id == user_id
+        )
+        joined = select(ParticipantRow.run_id).where(
+            ParticipantRow.user_id == user_id, ParticipantRow.run_id.in_(runs)
+        )
+        nudged = select(NudgeRow.run_id).where(
+            NudgeRow.user_id == user_id, NudgeRow.run_id.in_(runs)
+        )
+        found: set[int] = set()
+        for query in (wrote, reacted, joined, nudged):
+            found.update((await s.execute(query)).scalars())
+        return tuple(sorted(found))
 
     async def chats(self) -> list[ChatRow]:
         async with self.session() as s:
