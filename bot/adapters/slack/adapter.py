@@ -14,9 +14,10 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.app import build_bolt_app
+from bot.adapters.slack.app import EVENTS, build_bolt_app
 from bot.adapters.slack.commands import SlashCommands
 from bot.adapters.slack.directory import Directory
+from bot.adapters.slack.http import EventsEndpoint
 from bot.adapters.slack.inbound import Inbound
 from bot.adapters.slack.port import SlackPort
 from bot.adapters.slack.send_queue import SLACK_MESSAGE_INTERVAL, SendQueue, Sleep
@@ -74,6 +75,7 @@ class SlackAdapter:
             signing_secret=signing_secret,
             socket_mode=mode == "socket",
         )
+        self.endpoint = EventsEndpoint(self.app, signing_secret, EVENTS) if signing_secret else None
         self._port = SlackPort(self.client, self.queue, self.directory)
         self._handler: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
@@ -95,8 +97,9 @@ class SlackAdapter:
             await self._handler.connect_async()
             log.info("Slack connected in Socket Mode as %s (%s)", auth.get("user"), auth["team"])
             return
+        assert self.endpoint is not None, "HTTP mode needs the signing secret (checked above)"
         self._runner = web.AppRunner(
-            self.app.web_app(path=EVENTS_PATH), shutdown_timeout=5.0, access_log=None
+            self.endpoint.web_app(EVENTS_PATH), shutdown_timeout=5.0, access_log=None
         )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.listen_port)

@@ -116,7 +116,9 @@ class Directory:
         user_id = str(data.get("id") or "")
         if not user_id:
             return
-        profile = data.get("profile") or {}
+        profile = data.get("profile")
+        if not isinstance(profile, Mapping):
+            profile = {}  # a profile is optional; one that is not an object says nothing
         handle = str(data.get("name") or user_id)
         display = str(profile.get("display_name") or profile.get("real_name") or "")
         user = User(user_id, handle, is_bot=bool(data.get("is_bot")), display=display)

@@ -153,6 +153,8 @@ class Inbound:
         user = event.get("user")
         if not isinstance(user, Mapping) or not isinstance(user.get("id"), str):
             raise MalformedEvent("user_change without a user object")
+        if not isinstance(user.get("profile") or {}, Mapping):
+            raise MalformedEvent("user_change with a profile that is not an object")
         self.directory.remember_user(user)
 
     def _renamed(self, event: Mapping[str, Any]) -> None:

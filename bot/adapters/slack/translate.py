@@ -45,6 +45,14 @@ def text_field(data: Mapping[str, Any], key: str, *, required: bool = True) -> s
     return value
 
 
+def optional_text(data: Mapping[str, Any], key: str) -> str | None:
+    """A string field that may be absent (a message's ``subtype``); None when it is."""
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise MalformedEvent(f"field {key!r} should be a string, got {value!r}")
+    return value
+
+
 def mapping_field(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     value = data.get(key)
     if not isinstance(value, Mapping):
@@ -79,9 +87,9 @@ def translate(event: Mapping[str, Any]) -> PlatformEvent | None:
 
 
 def _message(event: Mapping[str, Any]) -> PlatformEvent | None:
-    if event.get("channel_type") in IGNORED_CHANNEL_TYPES:
+    if optional_text(event, "channel_type") in IGNORED_CHANNEL_TYPES:
         return None
-    subtype = event.get("subtype")
+    subtype = optional_text(event, "subtype")
     if subtype == "message_changed":
         return _edit(event)
     if subtype == "message_deleted":
