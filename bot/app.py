@@ -16,13 +16,17 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
+from sqlalchemy.exc import DBAPIError
+
 from bot.adapters.base import Adapter
 from bot.core.clock import Clock, SystemClock
 from bot.core.engine import CLAIM_LEASE, Engine
+from bot.core.errors import DatabaseUnavailable, SettingsError, UserError
 from bot.core.plan import Plan
 from bot.core.ports import Port
 from bot.core.service import ChatService
 from bot.core.store import RetryPolicy, Store, open_store, retry_transient
+from bot.core.store.urls import shown_url
 from bot.export.pictures import recap_pictures
 from bot.health import HealthServer
 from bot.scheduling import HEARTBEAT, Waker
@@ -40,7 +44,7 @@ TICK_SHARE = 0.6
 STARTUP_RETRY = RetryPolicy(attempts=8, first_delay=0.5, max_delay=5.0)
 
 
-class MissingTokens(Exception):
+class MissingTokens(SettingsError):
     """Which environment variables are needed for which chats, in words a user can act on."""
 
 
@@ -90,11 +94,7 @@ class App:
         return self.adapters[platform].port
 
     async def start(self) -> ChatService:
-        store = self._store or await retry_transient(
-            lambda: open_store(self.settings.database_url),
-            what="opening the database",
-            policy=STARTUP_RETRY,
-        )
+        store = self._store or await self._open_store()
         self._store = store
         plan = Plan(
             timezone=self.plan.timezone,
@@ -130,6 +130,23 @@ class App:
             self.engine.worker_id,
         )
         return service
+
+    async def _open_store(self) -> Store:
+        """The store, waiting out a database that is restarting; one that stays down (or
+        refuses the login) is a DatabaseUnavailable naming it, not a driver's traceback."""
+        url = self.settings.database_url
+        try:
+            return await retry_transient(
+                lambda: open_store(url), what="opening the database", policy=STARTUP_RETRY
+            )
+        except UserError:
+            raise
+        except (OSError, DBAPIError) as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            raise DatabaseUnavailable(
+                f"cannot open the database {shown_url(url)}: "
+                f"{reason[0] if reason else type(exc).__name__}"
+            ) from exc
 
     async def stop(self, budget: float = STOP_BUDGET) -> None:
         """Finish in-flight work within ``budget`` seconds, then close everything."""

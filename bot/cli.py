@@ -1,4 +1,9 @@
-"""The ``chathost`` command: validate, rehearse, run, schema."""
+"""The ``chathost`` command: validate, rehearse, run, export, serve, health, schema.
+
+``main`` is the one error boundary: a ``UserError`` (a plan with mistakes, a database URL of
+no known form, a platform that cannot be reached...) becomes one line on stderr and its exit
+code from ``ExitCode``; ``--debug`` (or LOG_LEVEL=DEBUG) adds the traceback.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,22 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import sys
 import tempfile
+import traceback
+from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.core.plan import PlanError, load_plan, plan_json_schema
-from bot.settings import Settings
+from bot.core.errors import ExitCode, SettingsError, UserError
+from bot.core.plan import Chat, load_plan, plan_json_schema
+from bot.settings import load_settings
 
-EXIT_BAD_INPUT = 1
-EXIT_MISSING_CONFIG = 2
-EXIT_UNHEALTHY = 3
+EXIT_BAD_INPUT = ExitCode.BAD_INPUT
+EXIT_MISSING_CONFIG = ExitCode.BAD_SETTINGS
+EXIT_UNHEALTHY = ExitCode.UNHEALTHY
+# Not a user's mistake: a bug. One line still, and the traceback with --debug.
+EXIT_BUG = 70
 
 
 def _speed(text: str) -> float:
@@ -31,21 +42,34 @@ def _speed(text: str) -> float:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="chathost", description=__doc__)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error (or LOG_LEVEL=DEBUG)"
+    )
+    parser = argparse.ArgumentParser(prog="chathost", description=__doc__, parents=[common])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    validate = sub.add_parser("validate", help="check a chat plan and list every problem")
+    def add(name: str, **kw: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kw)
+
+    validate = add("validate", help="check a chat plan and list every problem")
     validate.add_argument("file", nargs="?", default="chats.yaml")
 
-    rehearse = sub.add_parser("rehearse", help="play one chat in the terminal on a fast clock")
+    rehearse = add("rehearse", help="play one chat in the terminal on a fast clock")
     rehearse.add_argument("file", nargs="?", default="chats.yaml")
     rehearse.add_argument("--chat", required=True, help="the chat id in the plan")
     rehearse.add_argument("--replies", help="YAML list of incoming messages")
     rehearse.add_argument("--speed", type=_speed, default=60.0, help="N times real time, or max")
+    rehearse.add_argument(
+        "--at",
+        metavar="DATETIME",
+        help="start at this local time in the chat's zone, e.g. '2026-11-20 19:30' "
+        "(default: the next start; the chat's own date when its only start has passed)",
+    )
     rehearse.add_argument("--out", type=Path, help="write run.json and summary.md here")
     rehearse.add_argument("--db", help="database URL (default: a SQLite file in --out)")
 
-    run = sub.add_parser("run", help="run the chats of the plan on their platforms")
+    run = add("run", help="run the chats of the plan on their platforms")
     run.add_argument("file", nargs="?", default=None, help="plan (default: $CHATS_FILE)")
     run.add_argument(
         "--platform",
@@ -60,23 +84,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--log-json", action="store_true", help="log JSON lines (or LOG_JSON=true)")
 
-    health = sub.add_parser(
-        "health", help="exit 0 if the database answers and its schema is current"
-    )
+    health = add("health", help="exit 0 if the database answers and its schema is current")
     health.add_argument("--db", help="database URL (default: $DATABASE_URL)")
 
-    sub.add_parser("schema", help="print the JSON Schema of chats.yaml")
+    add("schema", help="print the JSON Schema of chats.yaml")
 
-    invite = sub.add_parser("discord-invite", help="print the URL that adds the bot to a server")
+    invite = add("discord-invite", help="print the URL that adds the bot to a server")
     invite.add_argument("--client-id", help="application id (default: $DISCORD_CLIENT_ID)")
 
-    export = sub.add_parser("export", help="write one stored run as md, html, json or csv")
+    export = add("export", help="write one stored run as md, html, json or csv")
     export.add_argument("run", help="a run id, or 'latest' (the last run that started)")
     export.add_argument("--format", choices=["md", "html", "json", "csv"], default="md")
     export.add_argument("--out", type=Path, help="write to this file (default: standard output)")
     export.add_argument("--db", help="database URL (default: $DATABASE_URL)")
 
-    serve = sub.add_parser("serve", help="serve the read-only web archive of past chats")
+    serve = add("serve", help="serve the read-only web archive of past chats")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to listen on all interfaces")
     serve.add_argument("--db", help="database URL (default: $DATABASE_URL)")
@@ -84,19 +106,36 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """Run one subcommand; every failure ends here as one line and an exit code."""
+    args = _parser().parse_args(argv)  # bad arguments: argparse's usage line, exit 2
+    debug = args.debug or os.environ.get("LOG_LEVEL", "").strip().upper() == "DEBUG"
     try:
         return _COMMANDS[args.command](args)
-    except PlanError as exc:
+    except UserError as exc:
+        if debug:
+            traceback.print_exc()
         print(exc, file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return exc.exit_code
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        print(
+            f"chathost {args.command} failed unexpectedly: {type(exc).__name__}: {exc}. "
+            "Run it again with --debug for the traceback, and please report it.",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from bot.core.recurrence import past_start_notices
+
     plan = load_plan(args.file)
     print(f"{args.file}: OK ({len(plan.chats)} chats: {', '.join(c.id for c in plan.chats)})")
+    for warning in past_start_notices(plan.chats, datetime.now(UTC)):
+        print(f"{args.file}: warning: {warning}", file=sys.stderr)
     return 0
 
 
@@ -110,21 +149,41 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
 
     plan = load_plan(args.file)
     try:
-        plan.chat(args.chat)
+        chat = plan.chat(args.chat)
     except KeyError as exc:
-        print(exc.args[0], file=sys.stderr)
-        return EXIT_BAD_INPUT
+        raise UserError(exc.args[0]) from None
+    start = _rehearsal_at(chat, args.at)
     out = args.out
     with tempfile.TemporaryDirectory() as scratch:
         db = args.db or _rehearsal_db(out or Path(scratch))
-        result = asyncio.run(rehearse_to(plan, args.chat, args.replies, db, args.speed, out))
+        result = asyncio.run(
+            rehearse_to(plan, args.chat, args.replies, db, args.speed, out, start=start)
+        )
     stats = result.document["stats"]
     print(
         f"\nRehearsal done: run {result.run_id}, {stats['messages']} messages from "
         f"{stats['participants']} participants."
         + (f" Wrote run.json, summary.md and the recap's pictures to {out}." if out else "")
     )
+    if args.db or out:
+        print(
+            f"Export it: chathost export {result.run_id} --format html --out recap.html "
+            f"--db {db}\nBrowse it: chathost serve --db {db}"
+        )
+    else:
+        print("(The rehearsal's database was temporary: add --out DIR to export or serve it.)")
     return 0
+
+
+def _rehearsal_at(chat: Chat, text: str | None) -> datetime | None:
+    from bot.core.recurrence import local_start
+
+    if text is None:
+        return None
+    try:
+        return local_start(chat, text)
+    except ValueError as exc:
+        raise SettingsError(f"--at: {exc}, in the chat's zone ({chat.timezone})") from None
 
 
 def _rehearsal_db(folder: Path) -> str:
@@ -132,53 +191,41 @@ def _rehearsal_db(folder: Path) -> str:
     db = folder / "rehearsal.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    return f"sqlite+aiosqlite:///{db}"
+    return f"sqlite:///{db}"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.app import MissingTokens
     from bot.runner import run_app
 
-    settings = Settings()
+    settings = load_settings()
     if args.log_json:
         settings = settings.model_copy(update={"log_json": True})
     plan = load_plan(args.file or settings.chats_file)
-    try:
-        asyncio.run(
-            run_app(
-                settings,
-                plan,
-                args.platform,
-                args.slack_mode,
-                args.port,
-                health_port=args.health_port,
-            )
+    asyncio.run(
+        run_app(
+            settings,
+            plan,
+            args.platform,
+            args.slack_mode,
+            args.port,
+            health_port=args.health_port,
         )
-    except MissingTokens as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_MISSING_CONFIG
+    )
     return 0
 
 
 def cmd_discord_invite(args: argparse.Namespace) -> int:
     from bot.adapters.discord.invite import invite_command
 
-    return invite_command(Settings(), args.client_id)
+    return invite_command(load_settings(), args.client_id)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from bot.core.snapshot import RunNotFound
     from bot.export.cli import export_run
     from bot.web.config import ArchiveConfig
 
-    config = ArchiveConfig.from_settings(Settings(), args.db)
-    try:
-        done = asyncio.run(
-            export_run(config.database_url, args.run, args.format, config.public_url)
-        )
-    except RunNotFound as exc:
-        print(exc.args[0], file=sys.stderr)
-        return EXIT_BAD_INPUT
+    config = ArchiveConfig.from_settings(load_settings(), args.db)
+    done = asyncio.run(export_run(config.database_url, args.run, args.format, config.public_url))
     if args.out is None:
         sys.stdout.buffer.write(done.content)
         sys.stdout.flush()
@@ -192,19 +239,32 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from bot.core.store import open_store
+    from bot.logging_setup import setup_logging
     from bot.web.app import create_app
     from bot.web.config import ArchiveConfig
 
-    config = ArchiveConfig.from_settings(Settings(), args.db)
+    settings = load_settings()
+    config = ArchiveConfig.from_settings(settings, args.db)
+
+    async def check() -> None:  # refuse a missing or empty database before listening
+        await (await open_store(config.database_url, create=False)).close()
+
+    asyncio.run(check())
+    # uvicorn's access log writes whole request lines, ``?token=`` included: its loggers go
+    # through chathost's handler (log_config=None), which masks secrets in every line.
+    setup_logging(settings.log_level, as_json=settings.log_json, secrets=settings.secret_values())
     print(f"Archive on http://{args.host}:{args.port}/", file=sys.stderr)
-    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(
+        create_app(config), host=args.host, port=args.port, log_level="info", log_config=None
+    )
     return 0
 
 
 def cmd_health(args: argparse.Namespace) -> int:
     from bot.health import check_url, safe_url
 
-    url = args.db or Settings().database_url
+    url = args.db or load_settings().database_url
     result = asyncio.run(check_url(url))
     if result.ok:
         print(f"ok: {result.reason} ({safe_url(url)})")

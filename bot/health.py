@@ -13,11 +13,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy.engine import make_url
-
+from bot.core.errors import UserError
 from bot.core.store import Store
 from bot.core.store.database import create_engine_for
 from bot.core.store.migrate import head_revision, revision_of
+from bot.core.store.urls import shown_url
 
 log = logging.getLogger("chathost.health")
 
@@ -37,10 +37,7 @@ class Health:
 
 def safe_url(url: str) -> str:
     """The URL with its password masked: health output goes to terminals and dashboards."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<unparseable DATABASE_URL>"
+    return shown_url(url)
 
 
 async def check_store(store: Store) -> Health:
@@ -65,9 +62,9 @@ async def check_store(store: Store) -> Health:
 async def check_url(url: str) -> Health:
     """``chathost health``: check a database without changing it (no migrations)."""
     try:
-        store = Store(create_engine_for(url))
-    except Exception as exc:
-        return Health(False, f"bad database URL {safe_url(url)}: {exc}")
+        store = Store(create_engine_for(url, read_only=True))
+    except UserError as exc:  # a URL of no known form, or a SQLite file that is not there
+        return Health(False, str(exc))
     try:
         return await check_store(store)
     finally:

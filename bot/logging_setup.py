@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import threading
 from collections.abc import Iterable
@@ -22,6 +23,11 @@ REDACTED = "[redacted]"
 QUIET_LOGGERS = ("sqlalchemy.engine", "aiosqlite", "asyncpg", "apscheduler", "alembic")
 # Shorter values would mask ordinary words; real tokens are far longer.
 MIN_SECRET_LENGTH = 6
+# A secret in a URL's query (``GET /runs/1?token=...`` in an access log): masked whatever its
+# value, a wrong guess included, since it is not a known secret.
+_QUERY_SECRET = re.compile(
+    r"([?&;](?:token|access_token|api_key|key|secret|password)=)[^&\s\"'#]+", re.IGNORECASE
+)
 
 
 class RedactSecrets(logging.Filter):
@@ -37,11 +43,11 @@ class RedactSecrets(logging.Filter):
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
+        if "=" in text:
+            text = _QUERY_SECRET.sub(rf"\1{REDACTED}", text)
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         try:
             message = record.getMessage()
         except Exception:  # bad %-arguments: keep what we can, masked

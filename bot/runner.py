@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from bot.adapters.base import Adapter
 from bot.app import App, check_tokens
 from bot.core.clock import SystemClock
+from bot.core.errors import SettingsError
 from bot.core.plan import Plan
-from bot.logging_setup import database_password, setup_logging
+from bot.core.recurrence import past_start_notices
+from bot.logging_setup import setup_logging
 from bot.settings import Settings
 
+log = logging.getLogger("chathost.run")
 
-def _secrets(settings: Settings) -> list[str]:
-    values = [
-        settings.slack_bot_token,
-        settings.slack_app_token,
-        settings.slack_signing_secret,
-        settings.discord_token,
-    ]
-    found = [v.get_secret_value() for v in values if v is not None]
-    password = database_password(settings.database_url)
-    return [*found, password] if password else found
+
+def check_platforms(plan: Plan, platforms: Sequence[str]) -> None:
+    """``--platform console`` with a plan that has no console chat would run nothing: say
+    which platforms the plan's chats use instead."""
+    idle = [p for p in platforms if not any(c.platform == p for c in plan.chats)]
+    if idle:
+        used = ", ".join(sorted({c.platform for c in plan.chats})) or "none"
+        raise SettingsError(
+            f"no chat in the plan runs on {', '.join(idle)}: its chats use {used}. Run "
+            "with one of those (--platform NAME), or add a chat with that platform."
+        )
 
 
 def build_adapters(
@@ -55,8 +60,13 @@ async def run_app(
     *,
     health_port: int | None = None,
 ) -> None:
-    setup_logging(settings.log_level, as_json=settings.log_json, secrets=_secrets(settings))
+    setup_logging(settings.log_level, as_json=settings.log_json, secrets=settings.secret_values())
     platforms = list(only or sorted({c.platform for c in plan.chats}))
+    check_platforms(plan, platforms)
+    for notice in past_start_notices(
+        (c for c in plan.chats if c.platform in platforms), SystemClock().now()
+    ):
+        log.warning(notice)
     check_tokens(settings, plan, platforms, slack_mode=slack_mode)
     adapters = build_adapters(settings, plan, platforms, slack_mode, port)
     app = App(settings, plan, adapters, health_port=health_port)

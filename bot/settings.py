@@ -6,8 +6,10 @@ Kept inside the package (not a top-level ``config`` module) so it installs with 
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.core.errors import SettingsError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///chathost.db"
 
@@ -44,9 +46,37 @@ class Settings(BaseSettings):
     discord_shards: str = ""
     discord_sync_commands: bool = True
 
+    def secret_values(self) -> list[str]:
+        """Every secret's value, for the log mask: tokens, the signing secret, the archive
+        token and the database password."""
+        from bot.logging_setup import database_password
+
+        values = [
+            self.slack_bot_token,
+            self.slack_app_token,
+            self.slack_signing_secret,
+            self.discord_token,
+            self.archive_token,
+        ]
+        found = [v.get_secret_value() for v in values if v is not None]
+        password = database_password(self.database_url)
+        return [*found, password] if password else found
+
     def missing_tokens(self, platform: str, *, slack_mode: str = "socket") -> list[str]:
         """Environment variables a platform needs that are unset, by name."""
         names = list(TOKENS_BY_PLATFORM.get(platform, ()))
         if platform == "slack" and slack_mode == "http":
             names = ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]
         return [n for n in names if not getattr(self, n.lower())]
+
+
+def load_settings() -> Settings:
+    """The settings, or a SettingsError naming each variable that cannot be read
+    (``LOG_JSON=maybe``) instead of pydantic's traceback."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise SettingsError(f"cannot read the settings (environment or .env): {problems}") from None

@@ -9,7 +9,7 @@ first occurrence, as calendar programs do.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import takewhile
@@ -91,3 +91,42 @@ def occurrences(chat: Chat, after: datetime, before: datetime) -> list[datetime]
 def next_start(chat: Chat, after: datetime) -> datetime | None:
     """The first start at or after ``after``, or None when the schedule has ended."""
     return next(iter_starts(chat, after), None)
+
+
+def last_start(chat: Chat, before: datetime) -> datetime | None:
+    """The latest start before ``before``: the date of a chat whose schedule has ended (a
+    one-off in the past, an RRULE past its UNTIL), which a rehearsal replays."""
+    schedule = chat.schedule
+    local_before = before.astimezone(chat.zone).replace(tzinfo=None)
+    if schedule.rrule is None:
+        local = schedule.start if schedule.start and schedule.start < local_before else None
+    else:
+        local = _rule(schedule.rrule, schedule.start or _ANCHOR).before(local_before)
+    return to_utc(local, chat.zone) if local is not None else None
+
+
+def local_start(chat: Chat, text: str) -> datetime:
+    """``--at 2026-11-20 19:30``: a wall time in the chat's zone, as UTC; ValueError if not one."""
+    try:
+        local = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date-time (use e.g. 2026-12-01 19:30)") from None
+    if local.tzinfo is not None:
+        return local.astimezone(UTC)
+    return to_utc(local, chat.zone)
+
+
+def past_start_notices(chats: Iterable[Chat], now: datetime) -> list[str]:
+    """One line per chat whose schedule has ended: nothing will be scheduled for it."""
+    lines = []
+    for chat in chats:
+        if next_start(chat, now - chat.schedule.duration) is not None:
+            continue
+        last = last_start(chat, now)
+        when = f"{last.astimezone(chat.zone):%Y-%m-%d %H:%M} {chat.timezone}" if last else "?"
+        lines.append(
+            f"chat {chat.id!r}: its last start ({when}) has passed, so nothing will be "
+            "scheduled; give schedule.start a future date, or rehearse it with "
+            f"`chathost rehearse --chat {chat.id}` (it plays at its own date, or --at DATETIME)"
+        )
+    return lines

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from bot.core.bulk import collector_paused
+from bot.core.errors import UserError
 from bot.core.plan import Chat
 from bot.core.recap import (
     HIGHLIGHT_MARK,
@@ -21,7 +22,7 @@ from bot.core.store import RunRow, Store
 from bot.core.store.database import MessageRecord, ReactionRecord
 
 
-class RunNotFound(LookupError):
+class RunNotFound(UserError, LookupError):
     """No run with that id (or no run at all for ``latest``)."""
 
 

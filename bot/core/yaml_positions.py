@@ -17,6 +17,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot.core.errors import UserError
+
 Path = tuple[str | int, ...]
 
 
@@ -129,7 +131,7 @@ class PlanIssue:
         return f"{self.file}:{self.line}:{self.column} {self.path}: {self.message}"
 
 
-class PlanError(Exception):
+class PlanError(UserError):
     """All the problems of an input file at once, so they can be fixed in one pass."""
 
     def __init__(self, issues: list[PlanIssue]) -> None:

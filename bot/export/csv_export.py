@@ -27,21 +27,24 @@ def reactions_cell(message: MessageView) -> str:
 
 
 def _row(message: MessageView, times: Mapping[int, str]) -> tuple[str, ...]:
-    """The cells of one message, in the order of COLUMNS (a tuple: a run can have 50,000)."""
-    return (
+    """The cells of one message, in the order of COLUMNS (a tuple: a run can have 50,000).
+    Every cell goes through the formula guard: reactions (``+1=2``, an emoji named
+    ``=cmd()``) and platform ids (negative chat ids) can start like formulas too."""
+    cells = (
         times[message.id],
-        safe_cell(message.user_name),
+        message.user_name,
         message.question_id or "",
-        safe_cell(message.text),
+        message.text,
         reactions_cell(message) if message.reactions else "",
         "yes" if message.edited else "no",
         message.thread_id or "",
         message.kind,
-        safe_cell(message.user_id),
+        message.user_id,
         message.message_id,
         message.reply_to or "",
         "yes" if message.highlighted else "no",
     )
+    return tuple(safe_cell(cell) for cell in cells)
 
 
 def run_csv(view: RunView, times: Mapping[int, str] | None = None) -> str:

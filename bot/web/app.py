@@ -89,7 +89,7 @@ class Archive:
     async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         owned = self._store is None
         if owned:
-            self._store = await open_store(self.config.database_url)
+            self._store = await open_store(self.config.database_url, create=False)
         try:
             yield
         finally:

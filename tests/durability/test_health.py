@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from bot.cli import EXIT_UNHEALTHY, main
-from bot.core.store import open_store
+from bot.core.store import Store, open_store
 from bot.core.store.database import create_engine_for
 from bot.core.store.migrate import head_revision, upgrade
 from bot.health import HealthServer
@@ -56,8 +56,12 @@ def test_health_fails_when_the_database_does_not_answer_and_hides_the_password(
 
 
 def test_health_does_not_create_or_upgrade_anything(tmp_path, capsys) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    url = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'empty.db'}"
     assert main(["health", "--db", url]) == EXIT_UNHEALTHY
+    assert "no database at" in capsys.readouterr().err
+    assert not (tmp_path / "missing").exists()  # neither the file nor its folder
+    (tmp_path / "empty.db").touch()  # a database without chathost's tables
+    assert main(["health", "--db", str(tmp_path / "empty.db")]) == EXIT_UNHEALTHY
     assert "no version" in capsys.readouterr().err
 
 
@@ -87,7 +91,7 @@ async def test_the_http_endpoint_reports_database_schema_and_scheduler(db_url: s
 
 async def test_the_http_endpoint_says_503_when_the_database_is_gone(tmp_path) -> None:
     url = f"postgresql+asyncpg://chathost@127.0.0.1:{closed_port()}/chathost"
-    store = await open_store(url, create=False)
+    store = Store(create_engine_for(url))  # a worker's store whose database went away
     server = HealthServer(store, port=0, host="127.0.0.1")
     port = await server.start()
     try:

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from bot.logging_setup import REDACTED, setup_logging
-from bot.runner import _secrets
 from bot.settings import Settings
 from tests.durability.procs import plan_yaml, posts, start_in, wait_until
 
@@ -95,7 +94,7 @@ def _raise(text: str) -> None:
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
 def test_secrets_are_masked_on_every_route(as_json: bool, capsys, restore_logging) -> None:
-    found = _secrets(settings())
+    found = settings().secret_values()
     assert sorted(found) == sorted(SECRETS)  # the DATABASE_URL password counts as a secret
     setup_logging("DEBUG", as_json=as_json, secrets=found)
     leak_everything()

@@ -32,7 +32,6 @@ from bot.core.plan import load_plan
 from bot.core.ports import Outgoing, PortError, PostedRef
 from bot.core.service import ChatService
 from bot.logging_setup import setup_logging
-from bot.runner import _secrets
 from bot.settings import Settings
 
 
@@ -178,7 +177,7 @@ async def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     settings = Settings(database_url=args.db)
     # Exactly what `chathost run` does (bot.runner.run_app) before starting the App.
-    setup_logging(settings.log_level, as_json=settings.log_json, secrets=_secrets(settings))
+    setup_logging(settings.log_level, as_json=settings.log_json, secrets=settings.secret_values())
     port = FilePort(args.name, args.out, args)
     app = App(
         settings,

@@ -121,9 +121,20 @@ async def test_csv_has_one_row_per_stored_message(store: Store, tea: int) -> Non
     erin = next(r for r in rows if r["user"] == "erin" and r["question"] == "Q1")
     assert (erin["text"], erin["edited"]) == (EDITED, "yes")
     carol = next(r for r in rows if r["text"] == HTML_ANSWER)
-    assert carol["reactions"] == "+1=4"
+    assert carol["reactions"] == "'+1=4"  # a cell starting with + would run as a formula
     assert DELETED not in {r["text"] for r in rows}
     assert {r["kind"] for r in rows if r["user"] == "kate"} == {"host"}
+
+
+async def test_no_csv_cell_starts_like_a_formula(store: Store, tea: int) -> None:
+    """Reactions and ids pass the same guard as text: ``-1=1``, an emoji named ``=cmd()``."""
+    [first, second, *_] = await store.run_messages(tea)
+    await store.add_reaction(first.id or 0, "u9", "zed", "-1", first.created_at)
+    await store.add_reaction(second.id or 0, "u9", "zed", "=cmd()", second.created_at)
+    rows = list(csv.reader(io.StringIO((await exports(store, tea))["csv"])))[1:]
+    cells = [cell for row in rows for cell in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert any(c.startswith("'=cmd()=1") or "=cmd()=1" in c for c in cells)
 
 
 async def test_markdown_headings_follow_the_questions(store: Store, tea: int) -> None:

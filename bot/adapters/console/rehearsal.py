@@ -29,10 +29,10 @@ from bot.core.events import (
     User,
 )
 from bot.core.intake import Intake
-from bot.core.plan import Plan
+from bot.core.plan import Chat, Plan, Schedule
 from bot.core.ports import Attachment
 from bot.core.recap import build_recap
-from bot.core.recurrence import next_start
+from bot.core.recurrence import last_start, next_start
 from bot.core.snapshot import load_run_view
 from bot.core.store import RunRow, Store
 from bot.export.json_export import run_document
@@ -72,10 +72,10 @@ class Rehearsal:
         out: TextIO | None = None,
         start: datetime | None = None,
     ) -> None:
-        chat = plan.chat(chat_id).model_copy(update={"platform": PLATFORM})
+        self.start = start or rehearsal_start(plan.chat(chat_id), SystemClock().now())
+        chat = _pinned(plan.chat(chat_id), self.start)
         self.chat = chat
         self.plan = Plan(timezone=plan.timezone, chats=[chat])
-        self.start = start or next_start(chat, SystemClock().now()) or SystemClock().now()
         lead = max(chat.announce, default=timedelta(0)) + RUN_LEAD
         self.clock = SimClock(self.start - lead)
         self.port = ConsolePort(self.clock, out, origin=self.start)
@@ -213,6 +213,20 @@ class Rehearsal:
         )
 
 
+def rehearsal_start(chat: Chat, now: datetime) -> datetime:
+    """The chat's next start; for a chat whose schedule has ended (a one-off in the past, an
+    archived chat replayed), its own last date; else now."""
+    return next_start(chat, now) or last_start(chat, now) or now
+
+
+def _pinned(chat: Chat, start: datetime) -> Chat:
+    """The chat on the console with one start, ``start``: the engine then plays that run
+    whether it is the plan's next occurrence, one in the past, or one chosen with ``--at``."""
+    local = start.astimezone(chat.zone).replace(tzinfo=None)
+    schedule = Schedule(start=local, duration=chat.schedule.duration)
+    return chat.model_copy(update={"platform": PLATFORM, "schedule": schedule})
+
+
 def _script(replies: list[Reply]) -> list[Scripted]:
     items = []
     for index, reply in enumerate(replies):
@@ -240,6 +254,7 @@ async def rehearse_to(
     speed: float,
     out_dir: Path | None,
     out: TextIO | None = None,
+    start: datetime | None = None,
 ) -> RehearsalResult:
     """Run a rehearsal against its own database and write the outputs."""
     from bot.adapters.console.replies import load_replies
@@ -248,7 +263,9 @@ async def rehearse_to(
     replies = load_replies(replies_file) if replies_file else []
     store = await open_store(db_url)
     try:
-        result = await Rehearsal(plan, chat_id, replies, store, speed=speed, out=out).run()
+        result = await Rehearsal(
+            plan, chat_id, replies, store, speed=speed, out=out, start=start
+        ).run()
     finally:
         await store.close()
     if out_dir is not None:

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
@@ -21,6 +20,7 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    inspect,
     or_,
     select,
     text,
@@ -28,7 +28,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import configure_mappers
 from sqlmodel import SQLModel
 
+from bot.core.errors import DatabaseUnavailable
 from bot.core.plan import Chat
 from bot.core.ports import PostedRef
 from bot.core.store import prepared
@@ -52,6 +53,7 @@ from bot.core.store.tables import (
     RunRow,
     UserPrefRow,
 )
+from bot.core.store.urls import async_url, shown_url, sqlite_file
 
 
 @dataclass(frozen=True)
@@ -160,27 +162,53 @@ def _use_wal(cursor: Any, attempts: int = 50) -> None:
             time.sleep(0.1)
 
 
-def create_engine_for(url: str) -> AsyncEngine:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+def create_engine_for(url: str, *, read_only: bool = False) -> AsyncEngine:
+    """An engine for a URL in any form people paste (see ``urls.py``). ``read_only``: the
+    commands that only read (export, serve, health) never create a SQLite file or folder, so
+    a mistyped path is an error instead of an empty database left behind."""
+    parsed = async_url(url)
+    file = sqlite_file(parsed)
+    if file is not None:
+        if read_only and not file.is_file():
+            raise DatabaseUnavailable(
+                f"no database at {file}: give --db the file `chathost run` or `chathost "
+                "rehearse` wrote (rehearse prints it), e.g. --db out/demo/rehearsal.db"
+            )
+        if not read_only:
+            file.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(parsed)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(parsed, pool_pre_ping=True)
 
 
 async def open_store(url: str, *, create: bool = True) -> Store:
-    """Open the database; with ``create`` (the default) upgrade its schema to the newest."""
-    store = Store(create_engine_for(url))
-    if create:
-        try:
+    """Open the database; with ``create`` (the default) upgrade its schema to the newest,
+    else check that it answers and holds chathost's tables (``DatabaseUnavailable``)."""
+    store = Store(create_engine_for(url, read_only=not create))
+    try:
+        if create:
             await store.migrate()
-        except BaseException:
-            await store.close()
-            raise
+        else:
+            await _check_chathost_data(store, url)
+    except BaseException:
+        await store.close()
+        raise
     return store
+
+
+async def _check_chathost_data(store: Store, url: str) -> None:
+    try:
+        async with store.engine.connect() as conn:
+            tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+    except (OSError, DBAPIError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise DatabaseUnavailable(f"cannot open the database {shown_url(url)}: {reason}") from exc
+    if "runs" not in tables:
+        raise DatabaseUnavailable(
+            f"no chathost data in {shown_url(url)}: give --db the database `chathost run` or "
+            "`chathost rehearse` wrote (rehearse prints it), or rehearse a chat first"
+        )
 
 
 # Text the databases cannot hold: PostgreSQL refuses NUL in text, and neither driver can
