@@ -1,5 +1,6 @@
 # Two commands set a fresh machine up: `make demo` (rehearse the sample chat in the terminal,
-# SQLite, no tokens) and `make test` (the whole test suite). Both create .venv on first use.
+# SQLite, no tokens) and `make test` (the whole test suite, installing PostgreSQL and Chromium
+# from Debian when they are missing). Both create .venv on first use.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -17,6 +18,7 @@ demo: $(STAMP)
 	$(BIN)/chathost rehearse chats.yaml --chat tuesday-tea --replies examples/replies.yaml --speed 120 --out out/demo
 
 test: $(STAMP)
+	bash scripts/system-packages
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
