@@ -20,9 +20,11 @@ from bot.adapters.slack.directory import Directory
 from bot.adapters.slack.http import EventsEndpoint
 from bot.adapters.slack.inbound import Inbound
 from bot.adapters.slack.port import SlackPort
+from bot.adapters.slack.reach import check_api_url, start_errors
 from bot.adapters.slack.send_queue import SLACK_MESSAGE_INTERVAL, SendQueue, Sleep
 from bot.adapters.slack.tasks import TaskSet
 from bot.core.clock import Clock
+from bot.core.errors import SettingsError
 from bot.core.service import ChatService
 
 log = logging.getLogger("chathost.slack")
@@ -60,8 +62,10 @@ class SlackAdapter:
         self.listen_port = port
         self._app_token = app_token
         base_url = api_url or SLACK_API_URL
+        check_api_url(base_url)
         if not base_url.endswith("/"):
             base_url += "/"  # slack_sdk silently drops the last path part without it
+        self.api_url = base_url
         self.client = AsyncWebClient(token=bot_token, base_url=base_url)
         self.queue = SendQueue(interval=send_interval, sleep=sleep)
         self.directory = Directory(self.client, sleep=sleep)
@@ -87,23 +91,45 @@ class SlackAdapter:
         return self._port
 
     async def start(self, service: ChatService) -> None:
-        """Check the token, then connect (Socket Mode) or listen (HTTP mode)."""
-        auth = await self.client.auth_test()  # fails fast on a wrong or revoked token
+        """Check the token, then connect (Socket Mode) or listen (HTTP mode). Raises
+        PlatformUnreachable or SettingsError, before anything was started."""
+        async with start_errors(self.api_url, "SLACK_BOT_TOKEN", self.client.timeout):
+            auth = await self.client.auth_test()  # fails fast on a wrong or revoked token
         self.bot_user_id = str(auth.get("user_id") or "")
+        if self.mode == "socket":
+            await self._connect()
+        else:
+            await self._listen()
         self.inbound.start(service, self.bot_user_id)
         self.commands.service = service
         if self.mode == "socket":
-            self._handler = AsyncSocketModeHandler(self.app, app_token=self._app_token)
-            await self._handler.connect_async()
             log.info("Slack connected in Socket Mode as %s (%s)", auth.get("user"), auth["team"])
-            return
+
+    async def _connect(self) -> None:
+        """The socket's URL is asked for here, not by slack_sdk's connect loop: that loop
+        retries every error forever (a refused app token too), logging a traceback each time.
+        Once connected, its reconnects are slack_sdk's."""
+        self._handler = AsyncSocketModeHandler(self.app, app_token=self._app_token)
+        async with start_errors(self.api_url, "SLACK_APP_TOKEN", self.client.timeout):
+            opened = await self.client.apps_connections_open(app_token=self._app_token or "")
+        self._handler.client.wss_uri = str(opened["url"])
+        await self._handler.connect_async()
+
+    async def _listen(self) -> None:
         assert self.endpoint is not None, "HTTP mode needs the signing secret (checked above)"
         self._runner = web.AppRunner(
             self.endpoint.web_app(EVENTS_PATH), shutdown_timeout=5.0, access_log=None
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.listen_port)
-        await site.start()
+        try:
+            await web.TCPSite(self._runner, self.host, self.listen_port).start()
+        except OSError as exc:  # the port is taken, or the address is not this machine's
+            await self._runner.cleanup()
+            self._runner = None
+            raise SettingsError(
+                f"cannot listen on {self.host}:{self.listen_port} for Slack ({exc.strerror}): "
+                "choose another --port"
+            ) from None
         bound = self._runner.addresses[0][1]
         self.url = f"http://{self.host}:{bound}{EVENTS_PATH}"
         log.info("Slack HTTP mode listening on %s", self.url)
