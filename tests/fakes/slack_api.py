@@ -219,6 +219,8 @@ class FakeSlack:
         return f"{self.base_url}/response/{name}"
 
     async def start(self) -> None:
+        """Listen on a free port, or after ``stop()`` on the same one again (an outage that
+        ends: clients configured with ``api_url`` find the fake where it was, state kept)."""
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/{file_id}", self._handle_upload)
@@ -226,7 +228,7 @@ class FakeSlack:
         app.router.add_get("/socket", self._handle_socket)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         address = self._runner.addresses[0]
         self.port = int(address[1])

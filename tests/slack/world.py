@@ -200,8 +200,14 @@ def settings_for(fake: FakeSlack) -> Settings:
 
 @asynccontextmanager
 async def slack_world(
-    store: Store, *, mode: str = "http", plan: Plan | None = None
+    store: Store,
+    *,
+    mode: str = "http",
+    plan: Plan | None = None,
+    ping_interval: float | None = None,
 ) -> AsyncIterator[SlackWorld]:
+    """``ping_interval``: Socket Mode's, shorter than Slack's 10 s for tests that break the
+    socket and wait for slack_sdk to reconnect."""
     async with FakeSlack() as fake, aiohttp.ClientSession() as http:
         populate(fake)
         clock = SimClock(START)
@@ -217,6 +223,8 @@ async def slack_world(
             send_interval=INTERVAL,
             sleep=sleep,
         )
+        if ping_interval is not None:
+            adapter.socket_ping_interval = ping_interval
         engine = Engine(
             plan, store, lambda _platform: adapter.port, clock, illustrate=recap_pictures
         )

@@ -33,6 +33,8 @@ Mode = Literal["socket", "http"]
 SLACK_API_URL = "https://slack.com/api/"
 EVENTS_PATH = "/slack/events"
 STOP_TIMEOUT = 30.0  # seconds stop() lets queued posts and commands finish
+# slack_sdk's default: how often Socket Mode pings, notices a dead socket and tries again.
+SOCKET_PING_INTERVAL = 10.0
 
 
 class SlackAdapter:
@@ -85,6 +87,7 @@ class SlackAdapter:
         self._runner: web.AppRunner | None = None
         self.bot_user_id = ""
         self.url: str | None = None  # HTTP mode: where Slack should send requests
+        self.socket_ping_interval = SOCKET_PING_INTERVAL
 
     @property
     def port(self) -> SlackPort:
@@ -109,7 +112,9 @@ class SlackAdapter:
         """The socket's URL is asked for here, not by slack_sdk's connect loop: that loop
         retries every error forever (a refused app token too), logging a traceback each time.
         Once connected, its reconnects are slack_sdk's."""
-        self._handler = AsyncSocketModeHandler(self.app, app_token=self._app_token)
+        self._handler = AsyncSocketModeHandler(
+            self.app, app_token=self._app_token, ping_interval=self.socket_ping_interval
+        )
         async with start_errors(self.api_url, "SLACK_APP_TOKEN", self.client.timeout):
             opened = await self.client.apps_connections_open(app_token=self._app_token or "")
         self._handler.client.wss_uri = str(opened["url"])

@@ -17,6 +17,7 @@ from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.reach import network_reason
 from bot.adapters.slack.send_queue import Sleep, call_with_rate_limit
 from bot.core.events import ChannelRef, User
 
@@ -162,4 +163,4 @@ def _error(exc: Exception) -> str:
             return str(exc.response.get("error") or exc)
         except Exception:  # a response without a JSON body
             return str(exc)
-    return repr(exc)
+    return network_reason(exc)

@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import SlackMessage, render
 from bot.adapters.slack.directory import Directory
+from bot.adapters.slack.reach import network_reason
 from bot.adapters.slack.send_queue import SendQueue
 from bot.core.events import User
 from bot.core.ports import Attachment, Outgoing, PortError, PostedRef
@@ -75,8 +76,8 @@ async def port_errors(what: str) -> AsyncIterator[None]:
         error = _slack_error(exc)
         permanent = error in PERMANENT_ERRORS
         raise PortError(f"{what}: {error}", kind=error, permanent=permanent) from exc
-    except (ClientError, TimeoutError) as exc:
-        raise PortError(f"{what}: {exc!r}", kind="network") from exc
+    except (ClientError, TimeoutError) as exc:  # transient: the engine retries with backoff
+        raise PortError(f"{what}: {network_reason(exc)}", kind="network") from exc
 
 
 def _slack_error(exc: SlackApiError) -> str:

@@ -68,7 +68,7 @@ async def start_errors(url: str, token_variable: str, timeout: float) -> AsyncIt
         reason = f"it answered HTTP {status}" if status >= 500 else f"it answered {error!r}"
         raise PlatformUnreachable("slack", masked_url(url), reason) from None
     except (ClientError, TimeoutError) as exc:
-        raise PlatformUnreachable("slack", masked_url(url), _reason(exc, timeout)) from None
+        raise PlatformUnreachable("slack", masked_url(url), network_reason(exc, timeout)) from None
 
 
 def _answer(exc: SlackApiError) -> tuple[str, int]:
@@ -80,7 +80,9 @@ def _answer(exc: SlackApiError) -> tuple[str, int]:
         return f"http_{status}", status
 
 
-def _reason(exc: BaseException, timeout: float) -> str:
+def network_reason(exc: BaseException, timeout: float | None = None) -> str:
+    """A network failure in a few words; aiohttp's own text repeats the whole connection key
+    (host, port, ssl, proxy...), which buries the one fact that matters in every log line."""
     if isinstance(exc, ClientConnectorDNSError):
         return f"the host name {exc.host} does not resolve"
     if isinstance(exc, ClientConnectorError):
@@ -88,5 +90,5 @@ def _reason(exc: BaseException, timeout: float) -> str:
             return f"connection to {exc.host}:{exc.port} refused (nothing listens there)"
         return f"cannot connect to {exc.host}:{exc.port} ({exc.os_error.strerror or exc.os_error})"
     if isinstance(exc, TimeoutError):
-        return f"no answer within {timeout:g} seconds"
+        return f"no answer within {timeout:g} seconds" if timeout else "no answer in time"
     return f"{type(exc).__name__}: {exc}".rstrip(": ")
