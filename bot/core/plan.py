@@ -56,7 +56,8 @@ def _parse_local_datetime(value: object) -> object:
         try:
             return datetime.fromisoformat(value.strip())
         except ValueError as exc:
-            raise ValueError(f"{value!r} is not a date-time (use e.g. 2026-12-01 19:30)") from exc
+            shown = json.dumps(value)
+            raise ValueError(f"{shown} is not a date-time (use e.g. 2026-12-01 19:30)") from exc
     return value
 
 
@@ -275,9 +276,13 @@ class _PlanValidator(PositionedValidator):
         if not isinstance(data, dict):
             self.add((), "the plan must be a mapping with a 'chats' list")
             self.raise_if_any()
+        if data.get("chats") is None:  # `chats:` with nothing under it: no chats, not a type error
+            data = {**data, "chats": []}
         head = self.validate(_Head, data, ())
         timezone = head.timezone if head else "UTC"
-        raw_chats = data.get("chats") or []
+        raw_chats = data["chats"]
+        if raw_chats == []:
+            self.add(("chats",), "the plan has no chats: add one under 'chats:' (see README)")
         chats: list[Chat] = []
         for index, raw in enumerate(raw_chats if isinstance(raw_chats, list) else []):
             chat = self.validate(Chat, raw, ("chats", index))

@@ -1,7 +1,11 @@
 """Load YAML while remembering where every value stood, so errors can name file:line:col.
 
-PyYAML's composed node tree carries marks; the usual ``safe_load`` throws them away. We
-construct plain Python values ourselves and keep a map from field path to position.
+PyYAML's composed node tree carries marks, but composing it runs a Python resolver for every
+value and loses where each alias stood. We read the parser's events (libyaml's when it is
+installed) and build plain Python values ourselves, with a map from field path to position.
+
+Input files are hand-written, sometimes hostile: aliases are expanded under a budget (a
+"billion laughs" file is refused, not expanded), and only YAML's core types are read.
 """
 
 from __future__ import annotations
@@ -12,14 +16,49 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from os import PathLike
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from yaml.events import (
+    AliasEvent,
+    Event,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 
 from bot.core.errors import UserError
 
 Path = tuple[str | int, ...]
+
+# libyaml parses several times faster than the pure-Python parser; both give the same events.
+LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# Values (nodes) a document may build, aliases expanded each time they are used: the text's
+# own values (fewer than its characters) and a generous allowance for aliases on top.
+ALIAS_ALLOWANCE = 200_000
+MAX_DEPTH = 100  # plans nest about six levels; deeper is a mistake or an attack
+
+_CORE = "tag:yaml.org,2002:"
+_STR, _MERGE, _VALUE = f"{_CORE}str", f"{_CORE}merge", f"{_CORE}value"
+_SEQ, _MAP = f"{_CORE}seq", f"{_CORE}map"
+_SCALAR_TAGS = frozenset(
+    f"{_CORE}{name}"
+    for name in ("str", "int", "float", "bool", "null", "timestamp", "merge", "value")
+)
+_PLAIN_TAG = (None, "!")  # no tag, or the non-specific one: the resolver decides
+_UNREADABLE = (ValueError, OverflowError, TypeError, KeyError, AttributeError, yaml.YAMLError)
+
+
+class Mark(Protocol):
+    """A parser position (0-based); PyYAML's and libyaml's marks both fit."""
+
+    line: int
+    column: int
 
 
 @dataclass(frozen=True)
@@ -30,12 +69,16 @@ class Position:
 
 @dataclass
 class PositionedDoc:
-    """The plain data and, per path, where its value (and its key) stood in the file."""
+    """The plain data and, per path, where its value (and its key) stood in the file.
+
+    ``problems`` are refusals of the file's structure (tags, alias bombs), reported on their
+    own: the data is not validated while any is left."""
 
     data: Any
-    values: dict[Path, Position] = field(default_factory=dict)
-    keys: dict[Path, Position] = field(default_factory=dict)
+    values: dict[Path, Mark] = field(default_factory=dict)
+    keys: dict[Path, Mark] = field(default_factory=dict)
     duplicate_keys: list[Path] = field(default_factory=list)
+    problems: list[tuple[Path, Mark, str]] = field(default_factory=list)
 
     def position(self, path: Path, *, key: bool = False) -> Position:
         """The closest known position: the path itself, else its nearest ancestor."""
@@ -43,70 +86,247 @@ class PositionedDoc:
         for end in range(len(path), -1, -1):
             found = table.get(path[:end]) or self.values.get(path[:end])
             if found:
-                return found
+                return Position(found.line + 1, found.column + 1)
         return Position(1, 1)
 
 
-def _pos(mark: yaml.Mark) -> Position:
-    return Position(mark.line + 1, mark.column + 1)
-
-
-def load_positioned(text: str) -> PositionedDoc:
+def load_positioned(text: str, *, loader: type[yaml.SafeLoader] | None = None) -> PositionedDoc:
     """Parse one YAML document; raises ``yaml.YAMLError`` (with a mark) on bad syntax."""
-    loader = yaml.SafeLoader(text)
+    parser = (loader or LOADER)(text)
     try:
-        node = loader.get_single_node()
         doc = PositionedDoc(data=None)
-        if node is not None:
-            doc.data = _build(loader, node, (), doc)
+        _Builder(parser, doc, ALIAS_ALLOWANCE + len(text)).document()
         return doc
     finally:
-        loader.dispose()
+        parser.dispose()
 
 
-def _construct(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    """PyYAML's constructors raise plain ValueError/OverflowError for values such as
-    ``2026-13-45`` or ``!!float abc``; give them the node's position like any YAML error."""
-    try:
-        return loader.construct_object(node, deep=True)
-    except yaml.YAMLError:
-        raise
-    except (ValueError, OverflowError, TypeError, RecursionError) as exc:
-        raise yaml.constructor.ConstructorError(
-            None, None, f"cannot read this value ({exc})", node.start_mark
-        ) from exc
+class _Refused(Exception):
+    """Stops building: the rest of the file is not worth reading (or not safe to)."""
+
+    def __init__(self, path: Path, mark: Mark, message: str) -> None:
+        super().__init__(message)
+        self.problem = (path, mark, message)
 
 
-def _build(
-    loader: yaml.SafeLoader,
-    node: yaml.Node,
-    path: Path,
-    doc: PositionedDoc,
-    open_nodes: frozenset[int] = frozenset(),
-) -> Any:
-    doc.values.setdefault(path, _pos(node.start_mark))
-    if id(node) in open_nodes:  # an alias inside its own anchor: `a: &x [*x]`
-        raise yaml.constructor.ConstructorError(
-            None, None, "an alias refers to the value that contains it", node.start_mark
+def _shown_tag(tag: str) -> str:
+    return f"!!{tag[len(_CORE):]}" if tag.startswith(_CORE) else tag
+
+
+def _tag_problem(tag: str) -> str:
+    return (
+        f"the tag {_shown_tag(tag)} is not allowed: "
+        "write plain values (text, numbers, dates, lists and mappings)"
+    )
+
+
+class _Builder:
+    """Builds one document from parser events. An anchor's events are kept, and each alias
+    replays them at its own path, so positions inside an alias point into the anchor and
+    every expansion counts against the document's budget of values."""
+
+    def __init__(self, parser: yaml.SafeLoader, doc: PositionedDoc, limit: int) -> None:
+        self.parser = parser
+        self.doc = doc
+        self.limit = limit
+        self.count = 0
+        self.anchors: dict[str, list[Event]] = {}
+        self.recorders: list[list[Event]] = []
+        self.open: set[str] = set()  # anchors whose value is still being read
+        self.expanding: list[tuple[AliasEvent, Path]] = []  # outermost alias first
+        self.merging = 0  # inside a `<<` value: positions already known take precedence
+        self.plain: dict[str, Any] = {}  # plain scalars repeat (keys, durations): resolve once
+        self.live = self._live  # one bound method, so `nxt is self.live` tells live from replay
+
+    def _live(self) -> Event:
+        event = self.parser.get_event()
+        for recorder in self.recorders:
+            recorder.append(event)
+        return event
+
+    def document(self) -> None:
+        get = self.parser.get_event
+        get()  # StreamStartEvent
+        start = get()
+        if isinstance(start, StreamEndEvent):
+            return
+        try:
+            self.doc.data = self.node(self.live(), (), self.live, 0)
+        except _Refused as refused:
+            self.doc.problems.append(refused.problem)
+            return
+        get()  # DocumentEndEvent
+        extra = get()
+        if not isinstance(extra, StreamEndEvent):
+            raise yaml.composer.ComposerError(
+                "expected a single document in the stream",
+                start.start_mark,
+                "but found another document",
+                extra.start_mark,
+            )
+
+    def node(self, event: Event, path: Path, nxt: Callable[[], Event], depth: int) -> Any:
+        self.count += 1
+        if self.count > self.limit:
+            raise self._too_many(event, path)
+        if self.merging:
+            self.doc.values.setdefault(path, event.start_mark)
+        else:
+            self.doc.values[path] = event.start_mark
+        kind = type(event)
+        if kind is ScalarEvent:
+            if event.anchor is not None and nxt is self.live:
+                self._define(event.anchor, [event], event)
+            return self.scalar(event, path)
+        if kind is AliasEvent:
+            return self.alias(event, path, depth)
+        if depth >= MAX_DEPTH:
+            raise _Refused(path, event.start_mark, "the YAML is nested too deeply")
+        anchor = event.anchor if nxt is self.live else None
+        if anchor is None:
+            return self.collection(event, path, nxt, depth)
+        recorder = [event]
+        self.recorders.append(recorder)
+        self.open.add(anchor)
+        try:
+            return self.collection(event, path, nxt, depth)
+        finally:
+            self.recorders.remove(recorder)
+            self.open.discard(anchor)
+            self._define(anchor, recorder, event)
+
+    def _define(self, anchor: str, events: list[Event], event: Event) -> None:
+        if anchor in self.anchors:  # PyYAML refuses it too: which one would an alias mean?
+            raise yaml.composer.ComposerError(
+                f"found duplicate anchor {anchor!r}", None, "second occurrence", event.start_mark
+            )
+        self.anchors[anchor] = events
+
+    def _too_many(self, event: Event, path: Path) -> _Refused:
+        alias, where = self.expanding[0] if self.expanding else (event, path)
+        name = f"*{alias.anchor}" if isinstance(alias, AliasEvent) else "this value"
+        return _Refused(
+            where,
+            alias.start_mark,
+            f"too many aliases expanded: unfolding {name} takes the file past "
+            f"{self.limit:,} values (a YAML alias bomb?)",
         )
-    inner = open_nodes | {id(node)}
-    if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)
+
+    def alias(self, event: AliasEvent, path: Path, depth: int) -> Any:
+        name = event.anchor
+        if name in self.open:  # `a: &x [*x]`: a value that contains itself
+            self.doc.problems.append(
+                (path, event.start_mark, "an alias refers to the value that contains it")
+            )
+            return None
+        events = self.anchors.get(name)
+        if events is None:
+            raise yaml.composer.ComposerError(
+                None, None, f"found undefined alias {name!r}", event.start_mark
+            )
+        replay = iter(events)
+        self.expanding.append((event, path))
+        value = self.node(next(replay), path, replay.__next__, depth)
+        self.expanding.pop()
+        if not self.merging:
+            self.doc.values[path] = event.start_mark  # the path itself is where the alias is
+        return value
+
+    def scalar(self, event: ScalarEvent, path: Path) -> Any:
+        tag, value = event.tag, event.value
+        if tag in _PLAIN_TAG:
+            if not event.implicit[0]:
+                return value  # quoted, or `! text`: a string
+            known = self.plain.get(value, self)
+            if known is not self:
+                return known
+            tag = self.parser.resolve(yaml.ScalarNode, value, event.implicit)
+            known = self.plain[value] = self.construct(tag, value)
+            return known
+        if tag not in _SCALAR_TAGS:
+            self.doc.problems.append((path, event.start_mark, _tag_problem(tag)))
+            return None
+        return self.construct(tag, value)
+
+    def construct(self, tag: str, value: str) -> Any:
+        """A value that does not read as its type (``2026-13-45``, ``!!float abc``) stays the
+        text it was, so the field's own check reports it beside every other error."""
+        if tag in (_STR, _MERGE, _VALUE):
+            return value
+        try:
+            return self.parser.yaml_constructors[tag](self.parser, yaml.ScalarNode(tag, value))
+        except _UNREADABLE:
+            return value
+
+    def collection(self, event: Event, path: Path, nxt: Callable[[], Event], depth: int) -> Any:
+        mapping = type(event) is MappingStartEvent
+        tag = event.tag
+        if tag not in _PLAIN_TAG and tag != (_MAP if mapping else _SEQ):
+            self.doc.problems.append((path, event.start_mark, _tag_problem(tag)))
+        if mapping:
+            return self.mapping(path, nxt, depth + 1)
+        result: list[Any] = []
+        while type(item := nxt()) is not SequenceEndEvent:
+            result.append(self.node(item, (*path, len(result)), nxt, depth + 1))
+        return result
+
+    def mapping(self, path: Path, nxt: Callable[[], Event], depth: int) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = _construct(loader, key_node)
-            if not isinstance(key, str | int):
-                key = str(key)
+        merges: list[dict[Any, Any]] = []
+        while type(key_event := nxt()) is not MappingEndEvent:
+            if _is_merge_key(key_event):
+                merges += self.merged(nxt(), path, nxt, depth)
+                continue
+            key = self.key(key_event, path, nxt, depth)
             child = (*path, key)
             if key in result:
-                doc.duplicate_keys.append(child)
-            doc.keys[child] = _pos(key_node.start_mark)
-            doc.values[child] = _pos(value_node.start_mark)
-            result[key] = _build(loader, value_node, child, doc, inner)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(loader, item, (*path, i), doc, inner) for i, item in enumerate(node.value)]
-    return _construct(loader, node)
+                self.doc.duplicate_keys.append(child)
+            if self.merging:
+                self.doc.keys.setdefault(child, key_event.start_mark)
+            else:
+                self.doc.keys[child] = key_event.start_mark
+            result[key] = self.node(nxt(), child, nxt, depth)
+        if not merges:
+            return result
+        combined: dict[Any, Any] = {}
+        for merged in reversed(merges):  # the first merged mapping wins, own keys over all
+            combined.update(merged)
+        combined.update(result)
+        return combined
+
+    def key(self, event: Event, path: Path, nxt: Callable[[], Event], depth: int) -> Any:
+        if type(event) is ScalarEvent and event.anchor is None:
+            key = self.scalar(event, path)
+        else:  # `? [1, 2]`, `*name`: read like a value, at a path no data can have
+            key = self.node(event, (*path, -1), nxt, depth)
+        return key if isinstance(key, str | int) else str(key)
+
+    def merged(
+        self, event: Event, path: Path, nxt: Callable[[], Event], depth: int
+    ) -> list[dict[Any, Any]]:
+        """The mappings of a ``<<`` key, read at the host mapping's own path."""
+        self.merging += 1
+        try:
+            if type(event) is SequenceStartEvent:  # `<<: [*a, *b]`
+                items = []
+                while type(item := nxt()) is not SequenceEndEvent:
+                    items.append(self.node(item, path, nxt, depth))
+            else:
+                value = self.node(event, path, nxt, depth)
+                items = value if isinstance(value, list) else [value]
+        finally:
+            self.merging -= 1
+        if all(isinstance(item, dict) for item in items):
+            return items
+        message = "'<<' merges a mapping or a list of mappings"
+        self.doc.problems.append(((*path, "<<"), event.start_mark, message))
+        return []
+
+
+def _is_merge_key(event: Event) -> bool:
+    if type(event) is not ScalarEvent or event.value != "<<":
+        return False
+    return event.tag == _MERGE or (event.tag in _PLAIN_TAG and event.implicit[0])
 
 
 def format_path(path: Path) -> str:
@@ -216,7 +436,7 @@ def model_at(root: type[BaseModel], path: Path) -> type[BaseModel] | None:
 def parse_positioned(text: str, filename: str) -> PositionedDoc:
     """Like ``load_positioned``, but a syntax error becomes a PlanError with its position."""
     try:
-        return load_positioned(text)
+        doc = load_positioned(text)
     except RecursionError as exc:
         issue = PlanIssue(filename, 1, 1, "(syntax)", "the YAML is nested too deeply")
         raise PlanError([issue]) from exc
@@ -226,6 +446,13 @@ def parse_positioned(text: str, filename: str) -> PositionedDoc:
         problem = getattr(exc, "problem", None) or str(exc)
         issue = PlanIssue(filename, line, col, "(syntax)", f"YAML syntax error: {problem}")
         raise PlanError([issue]) from exc
+    if doc.problems:
+        issues = [
+            PlanIssue(filename, mark.line + 1, mark.column + 1, format_path(path), message)
+            for path, mark, message in doc.problems
+        ]
+        raise PlanError(sorted(issues, key=lambda i: (i.line, i.column)))
+    return doc
 
 
 def read_positioned(path: str | PathLike[str]) -> tuple[PositionedDoc, str]:
