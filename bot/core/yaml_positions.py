@@ -136,13 +136,20 @@ class _Builder:
         self.expanding: list[tuple[AliasEvent, Path]] = []  # outermost alias first
         self.merging = 0  # inside a `<<` value: positions already known take precedence
         self.plain: dict[str, Any] = {}  # plain scalars repeat (keys, durations): resolve once
-        self.live = self._live  # one bound method, so `nxt is self.live` tells live from replay
+        self.values, self.keys = doc.values, doc.keys
+        # The file's own events come from `raw`, or from `recording` inside an anchor (which
+        # keeps them for its aliases); an alias replays them: `_is_live` tells which.
+        self.raw = parser.get_event
+        self.recording = self._recording
 
-    def _live(self) -> Event:
-        event = self.parser.get_event()
+    def _recording(self) -> Event:
+        event = self.raw()
         for recorder in self.recorders:
             recorder.append(event)
         return event
+
+    def _is_live(self, nxt: Callable[[], Event]) -> bool:
+        return nxt is self.raw or nxt is self.recording
 
     def document(self) -> None:
         get = self.parser.get_event
@@ -151,7 +158,7 @@ class _Builder:
         if isinstance(start, StreamEndEvent):
             return
         try:
-            self.doc.data = self.node(self.live(), (), self.live, 0)
+            self.doc.data = self.node(self.raw(), (), self.raw, 0)
         except _Refused as refused:
             self.doc.problems.append(refused.problem)
             return
@@ -170,26 +177,25 @@ class _Builder:
         if self.count > self.limit:
             raise self._too_many(event, path)
         if self.merging:
-            self.doc.values.setdefault(path, event.start_mark)
+            self.values.setdefault(path, event.start_mark)
         else:
-            self.doc.values[path] = event.start_mark
+            self.values[path] = event.start_mark
         kind = type(event)
         if kind is ScalarEvent:
-            if event.anchor is not None and nxt is self.live:
+            if event.anchor is not None and self._is_live(nxt):
                 self._define(event.anchor, [event], event)
             return self.scalar(event, path)
         if kind is AliasEvent:
             return self.alias(event, path, depth)
         if depth >= MAX_DEPTH:
             raise _Refused(path, event.start_mark, "the YAML is nested too deeply")
-        anchor = event.anchor if nxt is self.live else None
-        if anchor is None:
+        if event.anchor is None or not self._is_live(nxt):
             return self.collection(event, path, nxt, depth)
-        recorder = [event]
+        anchor, recorder = event.anchor, [event]
         self.recorders.append(recorder)
         self.open.add(anchor)
         try:
-            return self.collection(event, path, nxt, depth)
+            return self.collection(event, path, self.recording, depth)
         finally:
             self.recorders.remove(recorder)
             self.open.discard(anchor)
@@ -229,7 +235,7 @@ class _Builder:
         value = self.node(next(replay), path, replay.__next__, depth)
         self.expanding.pop()
         if not self.merging:
-            self.doc.values[path] = event.start_mark  # the path itself is where the alias is
+            self.values[path] = event.start_mark  # the path itself is where the alias is
         return value
 
     def scalar(self, event: ScalarEvent, path: Path) -> Any:
@@ -282,9 +288,9 @@ class _Builder:
             if key in result:
                 self.doc.duplicate_keys.append(child)
             if self.merging:
-                self.doc.keys.setdefault(child, key_event.start_mark)
+                self.keys.setdefault(child, key_event.start_mark)
             else:
-                self.doc.keys[child] = key_event.start_mark
+                self.keys[child] = key_event.start_mark
             result[key] = self.node(nxt(), child, nxt, depth)
         if not merges:
             return result
