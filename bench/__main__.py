@@ -1,7 +1,7 @@
 """Run every benchmark and print one table: ``.venv/bin/python -m bench`` (``make bench``).
 
 Options: ``--quick`` (small sizes, a smoke run of the harness: the figures mean little),
-``--only ingest,scale,recap,sending,pg`` (a subset), ``--chats N`` (the scale section's size).
+``--only ingest,scale,recap,sending,pg,plans`` (a subset), ``--chats N`` (the scale section's size).
 Every figure is measured next to its baseline in the same run; throughputs are medians over
 repeats, because the machine is noisy.
 """
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bench.common import Latency, Row, Table, median, thousands
 
-SECTIONS = ("ingest", "scale", "recap", "sending", "pg")
+SECTIONS = ("ingest", "scale", "recap", "sending", "pg", "plans")
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ class Sizes:
     pg: int = 100_000
     pg_repeats: int = 2
     pg_offered_messages: int = 100_000
+    plan_chats: int = 3000
+    plan_repeats: int = 3
 
 
 QUICK = Sizes(
@@ -66,6 +68,8 @@ QUICK = Sizes(
     pg=5000,
     pg_repeats=1,
     pg_offered_messages=2000,
+    plan_chats=100,
+    plan_repeats=1,
 )
 
 
@@ -318,12 +322,19 @@ def pg_rows(sizes: Sizes, folder: Path) -> list[Row]:
     return rows
 
 
+def plans_rows(sizes: Sizes, folder: Path) -> list[Row]:
+    from bench.plans import rows
+
+    return rows(sizes.plan_chats, sizes.plan_repeats, folder)
+
+
 RUNNERS: dict[str, Callable[[Sizes, Path], list[Row]]] = {
     "ingest": ingest_rows,
     "scale": scale_rows,
     "recap": recap_rows,
     "sending": sending_rows,
     "pg": pg_rows,
+    "plans": plans_rows,
 }
 
 
