@@ -197,15 +197,15 @@ class _Builder:
         try:
             return self.collection(event, path, self.recording, depth)
         finally:
-            self.recorders.remove(recorder)
+            self.recorders.pop()  # anchors nest: the innermost ends first
             self.open.discard(anchor)
             self._define(anchor, recorder, event)
 
     def _define(self, anchor: str, events: list[Event], event: Event) -> None:
         if anchor in self.anchors:  # PyYAML refuses it too: which one would an alias mean?
-            raise yaml.composer.ComposerError(
-                f"found duplicate anchor {anchor!r}", None, "second occurrence", event.start_mark
-            )
+            first = self.anchors[anchor][0].start_mark.line + 1
+            problem = f"the anchor &{anchor} is defined twice (first on line {first})"
+            raise yaml.composer.ComposerError(None, None, problem, event.start_mark)
         self.anchors[anchor] = events
 
     def _too_many(self, event: Event, path: Path) -> _Refused:

@@ -245,3 +245,12 @@ def test_the_replies_file_refuses_bombs_and_tags_and_still_loads(tmp_path: Path)
     replies.write_text('- &m {at: "1:00", user: ann, text: hi}\n- {<<: *m, at: "2:00"}\n')
     assert [r.user for r in load_replies(replies)] == ["ann", "ann"]
     assert len(load_replies(ROOT / "examples" / "replies.yaml")) == 40
+
+
+def test_a_merge_of_something_else_and_a_twice_defined_anchor_are_positioned() -> None:
+    assert issues_of("x: &s hi\nchats:\n  - {<<: *s}\n") == [
+        "chats.yaml:3:10 chats[0].<<: '<<' merges a mapping or a list of mappings"
+    ]
+    assert issues_of("a: &a [1]\nb: &a [2]\n") == [
+        "chats.yaml:2:4 (syntax): YAML syntax error: the anchor &a is defined twice (first on line 1)"
+    ]
