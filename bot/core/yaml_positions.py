@@ -132,7 +132,7 @@ class _Builder:
         self.count = 0
         self.anchors: dict[str, list[Event]] = {}
         self.recorders: list[list[Event]] = []
-        self.open: set[str] = set()  # anchors whose value is still being read
+        self.open: dict[str, Event] = {}  # anchors whose value is still being read
         self.expanding: list[tuple[AliasEvent, Path]] = []  # outermost alias first
         self.merging = 0  # inside a `<<` value: positions already known take precedence
         self.plain: dict[str, Any] = {}  # plain scalars repeat (keys, durations): resolve once
@@ -183,7 +183,8 @@ class _Builder:
         kind = type(event)
         if kind is ScalarEvent:
             if event.anchor is not None and self._is_live(nxt):
-                self._define(event.anchor, [event], event)
+                self._claim(event.anchor, event)
+                self.anchors[event.anchor] = [event]
             return self.scalar(event, path)
         if kind is AliasEvent:
             return self.alias(event, path, depth)
@@ -192,21 +193,22 @@ class _Builder:
         if event.anchor is None or not self._is_live(nxt):
             return self.collection(event, path, nxt, depth)
         anchor, recorder = event.anchor, [event]
+        self._claim(anchor, event)
         self.recorders.append(recorder)
-        self.open.add(anchor)
-        try:
-            return self.collection(event, path, self.recording, depth)
-        finally:
-            self.recorders.pop()  # anchors nest: the innermost ends first
-            self.open.discard(anchor)
-            self._define(anchor, recorder, event)
+        self.open[anchor] = event
+        value = self.collection(event, path, self.recording, depth)
+        self.recorders.pop()  # anchors nest: the innermost ends first
+        del self.open[anchor]
+        self.anchors[anchor] = recorder
+        return value
 
-    def _define(self, anchor: str, events: list[Event], event: Event) -> None:
-        if anchor in self.anchors:  # PyYAML refuses it too: which one would an alias mean?
-            first = self.anchors[anchor][0].start_mark.line + 1
-            problem = f"the anchor &{anchor} is defined twice (first on line {first})"
+    def _claim(self, anchor: str, event: Event) -> None:
+        """PyYAML refuses an anchor defined twice too: which value would an alias mean?"""
+        first = self.open.get(anchor) or (self.anchors.get(anchor) or [None])[0]
+        if first is not None:
+            line = first.start_mark.line + 1
+            problem = f"the anchor &{anchor} is defined twice (first on line {line})"
             raise yaml.composer.ComposerError(None, None, problem, event.start_mark)
-        self.anchors[anchor] = events
 
     def _too_many(self, event: Event, path: Path) -> _Refused:
         alias, where = self.expanding[0] if self.expanding else (event, path)
