@@ -8,6 +8,7 @@ from bot.adapters.discord.port import DiscordPort
 from bot.core.events import User
 from bot.core.ports import Outgoing, PortError, PostedRef
 from bot.core.store import PostRow, RunRow, Store
+from bot.export.pictures import recap_pictures
 from tests.discord.harness import Harness, Json, running_harness, tea_plan
 
 
@@ -157,8 +158,9 @@ async def test_the_recap_is_updated_in_place(harness: Harness) -> None:
     # Several updates in a row: each edit carries the newest render, none is lost.
     recap = await h.engine.recap(run.id or 0)
     ref = PostedRef(recap_post.channel_id or "", recap_post.message_id or "", None)
-    await h.adapter.port.update(ref, Outgoing("recap", "x", recap=recap))
-    assert fake.requests[-1].method == "PATCH"
+    pictures = tuple(recap_pictures(recap))  # the same word cloud: it is left alone
+    await h.adapter.port.update(ref, Outgoing("recap", "x", recap=recap, attachments=pictures))
+    assert fake.requests[-1].method == "PATCH" and not fake.requests[-1].files
 
 
 async def test_after_a_restart_the_recap_details_are_edited_in_their_thread(

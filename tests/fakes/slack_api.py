@@ -194,6 +194,7 @@ class FakeSlack:
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
             "files.info": self._files_info,
+            "files.delete": self._files_delete,
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -845,8 +846,39 @@ class FakeSlack:
                 channels.append(str(args["channel_id"]))
             info["channels"] = channels
             info["thread_ts"] = args.get("thread_ts")  # shared into that thread
+            for channel in channels:
+                self._share(channel, info)
             result.append(dict(info))
         return {"ok": True, "files": result}
+
+    def _share(self, channel: str, info: Json) -> None:
+        """Slack shows a shared file as a message from the uploader, in the thread it went to;
+        the message carries the file, not the poster's metadata."""
+        message: Json = {
+            "type": "message",
+            "user": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "text": "",
+            "ts": self._next_ts(),
+            "upload": True,
+            "files": [{"id": info["id"], "name": info["name"], "title": info["title"]}],
+        }
+        if info.get("thread_ts"):
+            message["thread_ts"] = info["thread_ts"]
+        info["share_ts"] = message["ts"]
+        self.messages.setdefault(self._resolve_channel(channel), []).append(message)
+
+    def _files_delete(self, args: Json) -> Json:
+        """Deleting a file takes its share messages away too."""
+        file_id = str(args.get("file", ""))
+        if self.files.pop(file_id, None) is None:
+            return {"ok": False, "error": "file_not_found"}
+        self.uploads.pop(file_id, None)
+        for channel, messages in self.messages.items():
+            self.messages[channel] = [
+                m for m in messages if all(f.get("id") != file_id for f in m.get("files") or [])
+            ]
+        return {"ok": True}
 
     def _files_info(self, args: Json) -> Json:
         info = self.files.get(str(args.get("file", "")))

@@ -10,7 +10,16 @@ from typing import Any
 
 from bot.adapters.slack.port import SlackPort
 from tests.fakes import slack_requests as sr
-from tests.slack.world import ALICE, BOB, CHANNEL, KATE, SECRET, SlackWorld, calls_in
+from tests.slack.world import (
+    ALICE,
+    BOB,
+    CHANNEL,
+    KATE,
+    SECRET,
+    SlackWorld,
+    calls_in,
+    details_of,
+)
 
 
 def _block_texts(message: dict[str, Any]) -> str:
@@ -79,7 +88,7 @@ async def test_whole_chat_from_startchat_to_recap(world: SlackWorld) -> None:
     assert "*Answers*\n6" in shown and "*Participants*\n2 (2 new, 0 returning)" in shown
     assert recap.stats.reach == 42  # the channel's members, read from Slack as the chat ended
     assert "*Reach*\n42" in shown
-    details = [m for m in world.fake.messages[CHANNEL] if m.get("thread_ts") == parent["ts"]]
+    details = details_of(world, parent)
     assert len(details) == 1
     assert "example.org/oolong" in _block_texts(details[0])
     assert "Thanks alice, bob!" in _block_texts(details[0])
@@ -142,7 +151,7 @@ async def test_hosts_pick_answers_for_the_recap_from_the_message_menu(
     await world.at(60)
     await world.shortcut("chathost_highlight", quiet, user=KATE)  # after the end
     [parent] = [m for m in world.fake.messages[CHANNEL] if m["text"].startswith("Recap: Tea Chat")]
-    [details] = [m for m in world.fake.messages[CHANNEL] if m.get("thread_ts") == parent["ts"]]
+    [details] = details_of(world, parent)
     # a pick is shown, starred, though nobody reacted to it: the recap's details were edited
     assert ">:star: *alice*: A1 a thoughtful answer nobody reacted to" in _block_texts(details)
     assert [c.args["ts"] for c in world.fake.calls_to("chat.update")] == [
@@ -159,7 +168,7 @@ async def test_after_a_restart_a_late_pick_still_edits_the_recap_details(
     quiet = await world.say("A1 an answer the host picks after a restart", ALICE)
     await world.at(60)  # the recap is out: headline in the channel, details in its thread
     [parent] = [m for m in world.fake.messages[CHANNEL] if m["text"].startswith("Recap: Tea Chat")]
-    [details] = [m for m in world.fake.messages[CHANNEL] if m.get("thread_ts") == parent["ts"]]
+    [details] = details_of(world, parent)
     assert ":star: *alice*" not in _block_texts(details)
 
     # A new process: a port that never saw the recap being posted.
@@ -175,9 +184,7 @@ async def test_after_a_restart_a_late_pick_still_edits_the_recap_details(
     ]
     assert len(calls_in(world.fake, "conversations.replies", ts=parent["ts"])) == 1
     # no second copy of the details was posted
-    assert [m for m in world.fake.messages[CHANNEL] if m.get("thread_ts") == parent["ts"]] == [
-        details
-    ]
+    assert details_of(world, parent) == [details]
 
 
 async def test_edits_deletes_and_reactions_reach_the_recap(world: SlackWorld) -> None:

@@ -240,3 +240,15 @@ async def slack_world(
 
 def calls_in(fake: FakeSlack, method: str, **args: str) -> list[Call]:
     return [c for c in fake.calls_to(method) if all(c.args.get(k) == v for k, v in args.items())]
+
+
+def details_of(world: SlackWorld, parent: dict[str, Any]) -> list[dict[str, Any]]:
+    """The text messages in a post's thread (a recap's details), without the file shares."""
+    in_thread = world.fake.messages[CHANNEL]
+    return [m for m in in_thread if m.get("thread_ts") == parent["ts"] and not m.get("upload")]
+
+
+def shares_in(world: SlackWorld, parent: dict[str, Any]) -> list[dict[str, Any]]:
+    """The file share messages in a post's thread (the recap's word cloud)."""
+    in_thread = world.fake.messages[CHANNEL]
+    return [m for m in in_thread if m.get("thread_ts") == parent["ts"] and m.get("upload")]

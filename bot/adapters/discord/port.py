@@ -80,6 +80,10 @@ class _Recorded:
     head: list[tuple[int, int]] = field(default_factory=list)  # (channel id, message id)
     details: list[tuple[int, int]] = field(default_factory=list)
     details_channel: int | None = None
+    # The message holding the post's pictures (the word cloud), and what they were drawn
+    # from: an update replaces them only when they changed (None: not known, so replace).
+    files: tuple[int, int] | None = None
+    files_digest: str | None = None
 
 
 async def platform_call(what: str, call: Awaitable[T]) -> T:
@@ -205,8 +209,10 @@ class DiscordPort(NothingToFind):
                 record.details_channel = where_id
         if message.attachments:
             with _logged(f"the pictures of a {message.kind}"):
-                await self._send_files(where, where_id, message)
-        if record.head or record.details:
+                pictures = await self._send_files(where, where_id, message)
+                record.files = (where_id, pictures.id)
+                record.files_digest = _digest(message)
+        if record.head or record.details or record.files:
             self._recorded[first.id] = record
             while len(self._recorded) > _RECORDED_KEPT:
                 del self._recorded[next(iter(self._recorded))]
@@ -262,18 +268,18 @@ class DiscordPort(NothingToFind):
         return sent
 
     async def _send_files(
-        self, target: discord.abc.Messageable, target_id: int, message: Outgoing
+        self,
+        target: discord.abc.Messageable,
+        target_id: int,
+        message: Outgoing,
+        nonce: str | None = None,
     ) -> discord.Message:
         """The post's attachments (the recap's word cloud) in one message, after its details."""
-        files = [
-            discord.File(io.BytesIO(a.data), filename=a.filename, description=a.title or None)
-            for a in message.attachments
-        ]
         return await platform_call(
             "upload files",
             target.send(
-                files=files,
-                nonce=_nonce(target_id, message, _FILES),
+                files=_files(message),
+                nonce=nonce or _nonce(target_id, message, _FILES),
                 allowed_mentions=SAFE_MENTIONS,
             ),
         )
@@ -316,12 +322,36 @@ class DiscordPort(NothingToFind):
             offset = _DETAILS + len(record.details)
             sent = await self._send_parts(where, extra, message, record.details_channel, offset)
             record.details += [(record.details_channel, m.id) for m in sent]
+        await self._replace_pictures(record, message)
+
+    async def _replace_pictures(self, record: _Recorded, message: Outgoing) -> None:
+        """The word cloud is drawn from the answers: after a /forgetme (or late answers) the
+        posted one may show words that must go. Its message keeps its place in the thread and
+        gets the new picture; with no picture left it is deleted."""
+        digest = _digest(message)
+        if record.files_digest == digest:
+            return
+        if record.files is not None:
+            channel_id, message_id = record.files
+            posted = self.client.get_partial_messageable(channel_id).get_partial_message(message_id)
+            if message.attachments:
+                await platform_call("replace pictures", posted.edit(attachments=_files(message)))
+            else:
+                await platform_call("remove pictures", posted.delete())
+                record.files = None
+        elif message.attachments and record.details_channel is not None:
+            where = self.client.get_partial_messageable(record.details_channel)
+            nonce = _nonce(record.details_channel, message, _FILES, salt=digest)
+            sent = await self._send_files(where, record.details_channel, message, nonce)
+            record.files = (record.details_channel, sent.id)
+        record.files_digest = digest
 
     async def _recover_details(self, headline_id: int) -> _Recorded | None:
         """The details of a recap posted before this process started: our messages in the
         thread opened from its headline (such a thread has the headline's id), oldest first,
-        without the picture. None when there is no such thread (the details went into the
-        channel) or it cannot be read: then only the headline is edited."""
+        and apart from them the one with the picture. None when there is no such thread (the
+        details went into the channel) or it cannot be read: then only the headline is
+        edited."""
         me = self.client.user.id if self.client.user else None
         thread = self.client.get_partial_messageable(headline_id)
         try:
@@ -329,12 +359,16 @@ class DiscordPort(NothingToFind):
         except discord.HTTPException as exc:  # NotFound (no thread) and Forbidden included
             log.info("no details thread found for %s: %s", headline_id, exc)
             return None
-        ours = sorted(
-            (m for m in found if m.author.id == me and not m.attachments), key=lambda m: m.id
-        )
-        if not ours:
+        ours = sorted((m for m in found if m.author.id == me), key=lambda m: m.id)
+        texts = [m for m in ours if not m.attachments]
+        if not texts:
             return None
-        record = _Recorded(details=[(headline_id, m.id) for m in ours], details_channel=headline_id)
+        record = _Recorded(
+            details=[(headline_id, m.id) for m in texts], details_channel=headline_id
+        )
+        pictures = [m for m in ours if m.attachments]
+        if pictures:
+            record.files = (headline_id, pictures[-1].id)
         self._recorded[headline_id] = record
         return record
 
@@ -451,18 +485,34 @@ class DiscordPort(NothingToFind):
             return f"@{user.label}"
 
 
-def _nonce(channel_id: int, message: Outgoing, index: int) -> str:
+def _nonce(channel_id: int, message: Outgoing, index: int, salt: str = "") -> str:
     """The same post retried by the engine gets the same nonce; with ``enforce_nonce`` Discord
     then returns the message it already created instead of posting it twice (a lost response,
     or a process that died before recording the post). The engine's key names the post even
     when a retry renders it differently (a recap with one more answer); posts without a key
-    fall back to their content. Discord keeps nonces for a few minutes; at most 25 characters."""
+    fall back to their content. Discord keeps nonces for a few minutes; at most 25 characters.
+    ``salt`` tells apart messages a post adds later (a new picture) from its first ones."""
     if message.key:
-        key = f"{channel_id}|{message.key}|{index}"
+        key = f"{channel_id}|{message.key}|{index}{salt}"
     else:
         mention = message.mention.id if message.mention else ""
         key = f"{channel_id}|{message.kind}|{message.question_id}|{mention}|{index}|{message.text}"
     return hashlib.sha256(key.encode()).hexdigest()[:25]
+
+
+def _files(message: Outgoing) -> list[discord.File]:
+    return [
+        discord.File(io.BytesIO(a.data), filename=a.filename, description=a.title or None)
+        for a in message.attachments
+    ]
+
+
+def _digest(message: Outgoing) -> str:
+    """Names a post's pictures by their content (the word cloud is drawn deterministically)."""
+    hashed = hashlib.sha256()
+    for attachment in message.attachments:
+        hashed.update(attachment.filename.encode() + b"\0" + attachment.data)
+    return hashed.hexdigest()
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ instead of retrying.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -94,6 +95,10 @@ class _LaterParts:
 
     thread_id: str | None
     ts: list[str | None] = field(default_factory=list)
+    # The files shared into the post's thread (the word cloud), and what they were drawn
+    # from: an update replaces them only when that changed (None: not known, so replace).
+    files: list[str] = field(default_factory=list)
+    digest: str | None = None
 
 
 class SlackPort:
@@ -123,16 +128,21 @@ class SlackPort:
         threaded = thread_id is not None or start_thread is not None
         parts = render(message, threaded=threaded, mention=True)
         ts = await self._deliver(channel_id, parts, thread_id, message.kind, message.key)
-        for attachment in message.attachments:
-            await self._upload(channel_id, thread_id or ts, attachment)
+        if message.attachments:
+            later = self._later_parts.get(ts) or _LaterParts(thread_id)
+            for attachment in message.attachments:
+                later.files += await self._upload(channel_id, thread_id or ts, attachment)
+            later.digest = _digest(message)
+            self._remember(ts, later)
         return PostedRef(channel_id, ts, ts if start_thread else None)
 
-    async def _upload(self, channel_id: str, thread_ts: str, attachment: Attachment) -> None:
-        """A file into the post's thread (the recap's word cloud). The post has landed, so a
-        failure is logged, never raised: a retry would post it all again."""
+    async def _upload(self, channel_id: str, thread_ts: str, attachment: Attachment) -> list[str]:
+        """A file into the post's thread (the recap's word cloud); the ids of what was shared.
+        The post has landed, so a failure is logged, never raised: a retry would post it all
+        again."""
         try:
             async with port_errors(f"uploading {attachment.filename} to {channel_id}"):
-                await self.client.files_upload_v2(
+                response = await self.client.files_upload_v2(
                     channel=channel_id,
                     thread_ts=thread_ts,
                     file=attachment.data,
@@ -141,6 +151,30 @@ class SlackPort:
                 )
         except PortError as exc:
             log.warning("%s (needs the files:write scope)", exc)
+            return []
+        files = response.get("files") or []
+        return [str(f["id"]) for f in files if isinstance(f, dict) and f.get("id")]
+
+    async def _replace_pictures(
+        self, ref: PostedRef, message: Outgoing, later: _LaterParts
+    ) -> None:
+        """The word cloud is drawn from the answers: after a /forgetme (or late answers) the
+        shared one may show words that must go. Slack cannot swap a file's content, so the
+        old file is deleted (its share with it) and the new one shared into the same thread."""
+        digest = _digest(message)
+        if later.digest == digest:
+            return
+        for file_id in list(later.files):
+            try:
+                async with port_errors(f"deleting the old {file_id} of {ref.message_id}"):
+                    await self.client.files_delete(file=file_id)
+                later.files.remove(file_id)
+            except PortError as exc:
+                log.warning("%s; the new picture is shared beside it", exc)
+        thread_ts = later.thread_id or ref.message_id
+        for attachment in message.attachments:
+            later.files += await self._upload(ref.channel_id, thread_ts, attachment)
+        later.digest = digest
 
     async def member_count(self, channel: str) -> int | None:
         async with port_errors(f"counting the members of {channel}"):
@@ -230,10 +264,17 @@ class SlackPort:
         first, *rest = render(message, threaded=ref.thread_id is not None)
         await self._edit(ref.channel_id, ref.message_id, first)
         later = self._later_parts.get(ref.message_id)
-        if later is None and rest and message.key and ref.message_id not in self._partless:
-            later = await self._recover_parts(ref, message.key)
+        more = rest or message.attachments
+        if later is None and more and message.key and ref.message_id not in self._partless:
+            later = await self._recover_parts(ref, message.key, message.attachments)
         if later is None:
             return
+        await self._update_rest(ref, message, rest, later)
+        await self._replace_pictures(ref, message, later)
+
+    async def _update_rest(
+        self, ref: PostedRef, message: Outgoing, rest: list[SlackMessage], later: _LaterParts
+    ) -> None:
         for index, part in enumerate(rest):
             known = later.ts[index] if index < len(later.ts) else None
             try:
@@ -248,7 +289,9 @@ class SlackPort:
             except PortError as exc:
                 log.warning("part %d of %s was not updated: %s", index + 1, ref.message_id, exc)
 
-    async def _recover_parts(self, ref: PostedRef, key: str) -> _LaterParts | None:
+    async def _recover_parts(
+        self, ref: PostedRef, key: str, attachments: tuple[Attachment, ...]
+    ) -> _LaterParts | None:
         """The later parts of a post made before this process started, found by their
         metadata in the post's thread (one conversations.replies call, then remembered:
         Slack allows few of those a minute). None when they cannot be found: editing only the
@@ -261,7 +304,8 @@ class SlackPort:
                     include_all_metadata=True,
                     limit=200,
                 )
-                later = await _tagged_parts(pages, ref.message_id, key)
+                names = {a.filename for a in attachments}
+                later = await _tagged_parts(pages, ref.message_id, key, names)
         except PortError as exc:
             log.warning("%s; only its first message is updated", exc)
             return None
@@ -336,14 +380,20 @@ class SlackPort:
         return str(response["ts"])
 
 
-async def _tagged_parts(pages: Any, first_ts: str, key: str) -> _LaterParts | None:
+async def _tagged_parts(
+    pages: Any, first_ts: str, key: str, filenames: set[str]
+) -> _LaterParts | None:
     """The parts tagged ``key`` in a thread's pages, in order; the thread the post went into
-    (when its first message is itself a reply)."""
+    (when its first message is itself a reply); the files a bot shared there under the names
+    of the post's attachments (a share message carries no metadata of ours)."""
     found: dict[int, str] = {}
     thread_id: str | None = None
+    files: list[str] = []
     async for page in pages:
         for message in page.get("messages") or []:
             ts = str(message.get("ts"))
+            if message.get("bot_id"):
+                files += _shared_files(message, filenames)
             if ts == first_ts and message.get("thread_ts") not in (None, ts):
                 thread_id = str(message["thread_ts"])
             meta = message.get("metadata") or {}
@@ -352,9 +402,27 @@ async def _tagged_parts(pages: Any, first_ts: str, key: str) -> _LaterParts | No
             ours = meta.get("event_type") == POST_EVENT and payload.get("key") == key
             if ours and isinstance(number, int) and number > 0:
                 found[number] = ts
-    if not found:
+    if not found and not files:
         return None
-    return _LaterParts(thread_id, [found.get(n) for n in range(1, max(found) + 1)])
+    parts = [found.get(n) for n in range(1, max(found, default=0) + 1)]
+    return _LaterParts(thread_id, parts, files)
+
+
+def _shared_files(message: dict[str, Any], filenames: set[str]) -> list[str]:
+    shared = message.get("files") or []
+    return [
+        str(f["id"])
+        for f in shared
+        if isinstance(f, dict) and f.get("id") and f.get("name") in filenames
+    ]
+
+
+def _digest(message: Outgoing) -> str:
+    """Names a post's pictures by their content (the word cloud is drawn deterministically)."""
+    hashed = hashlib.sha256()
+    for attachment in message.attachments:
+        hashed.update(attachment.filename.encode() + b"\0" + attachment.data)
+    return hashed.hexdigest()
 
 
 def _content(part: SlackMessage) -> dict[str, Any]:
