@@ -153,3 +153,33 @@ async def test_postgres_urls_as_hosts_hand_them_out_open_the_real_server(postgre
     await store.close()
     again = await open_store(pasted, create=False)  # export/serve find the tables it made
     await again.close()
+
+
+LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (INFO|DEBUG) ")
+DISCORD_ONLY = SLACK_ONLY.replace("platform: slack", "platform: discord")
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "code", "says"),
+    [
+        ("DISCORD_API_URL", f"http://127.0.0.1:{closed_port()}/api/v10", ExitCode.PLATFORM, "cannot reach discord at http://127.0.0.1:"),
+        ("DISCORD_API_URL", "http://nosuchhost.invalid", ExitCode.PLATFORM, "cannot reach discord at http://nosuchhost.invalid/api/v10: the host name nosuchhost.invalid does not resolve"),
+        ("DISCORD_GUILD_IDS", "general", ExitCode.BAD_SETTINGS, "DISCORD_GUILD_IDS: 'general' is not a Discord id"),
+        ("DISCORD_SHARDS", "many", ExitCode.BAD_SETTINGS, "DISCORD_SHARDS: 'many' should be auto"),
+    ],
+)
+def test_run_on_discord_that_cannot_start_says_why_in_one_line(
+    setting: str, value: str, code: ExitCode, says: str,
+    place: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    (place / "discord.yaml").write_text(DISCORD_ONLY)
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///run.db")
+    monkeypatch.setenv("DISCORD_TOKEN", "tok-secret.abc.def")
+    monkeypatch.setenv(setting, value)
+    assert main(["run", "discord.yaml"]) == code
+    err = capsys.readouterr().err
+    assert says in err, err
+    assert "Traceback" not in err and "tok-secret" not in err
+    said = [line for line in err.splitlines() if line.strip() and not LOG_LINE.match(line)]
+    assert len(said) == 1, err  # besides the log lines of the start (discord.py's "logging in")
+    assert "WARNING" not in err  # no warning about voice libraries a text bot never needs

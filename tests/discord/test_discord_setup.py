@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 from urllib.parse import parse_qs, urlparse
 
 import discord
+import discord.http
 import pytest
 from pydantic import SecretStr
 
@@ -15,12 +17,14 @@ from bot.adapters.discord import (
     DiscordAdapter,
     DiscordConfig,
     DiscordStartError,
+    DiscordTokenRefused,
     build_discord_adapter,
 )
 from bot.adapters.discord.invite import invite_command
 from bot.adapters.discord.translate import has_role
 from bot.core.clock import SimClock
 from bot.core.engine import Engine
+from bot.core.errors import ExitCode, PlatformUnreachable
 from bot.core.service import ChatService
 from bot.core.store import Store
 from bot.settings import Settings
@@ -171,3 +175,39 @@ async def test_start_up_warns_about_a_channel_the_plan_names_but_discord_lacks(
     async with running_harness(store, tea_plan(channel="dev-chat")):
         pass
     assert "chat tea: no channel named #dev-chat in Test Guild" in caplog.text
+
+
+async def test_a_refused_token_is_a_settings_error(store: Store) -> None:
+    async with FakeDiscord() as fake:
+        fake.fail_next("GET", "/users/@me", status=401)
+        with pytest.raises(DiscordTokenRefused) as refused:
+            await start_against(fake, store)
+    assert refused.value.exit_code == ExitCode.BAD_SETTINGS
+
+
+async def test_an_api_that_never_answers_ends_the_start_in_bounded_time(store: Store) -> None:
+    """A host that accepts the connection and says nothing (a proxy hung, a firewall that
+    drops): the start gives up after ``ready_timeout`` naming Discord and the URL."""
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    url = f"http://127.0.0.1:{port}/api/v10"
+    clock = SimClock(T0)
+    plan = tea_plan()
+    config = DiscordConfig(token="t", api_url=url, ready_timeout=0.5)
+    adapter = DiscordAdapter(config, plan, clock)
+    engine = Engine(plan, store, lambda _p: adapter.port, clock)
+    try:
+        with pytest.raises(PlatformUnreachable, match=f"cannot reach discord at {url}: no answer"):
+            await adapter.start(ChatService(engine))
+    finally:
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+    assert accepted  # it did connect, and was not left waiting
+    assert discord.http.Route.BASE == "https://discord.com/api/v10"  # put back for the next

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from bot.adapters.discord.adapter import DiscordAdapter, DiscordStartError
+from bot.adapters.discord.adapter import DiscordAdapter, DiscordStartError, DiscordTokenRefused
 from bot.adapters.discord.config import ConfigError, DiscordConfig
 from bot.core.clock import Clock
 from bot.core.plan import Plan
@@ -16,6 +16,7 @@ __all__ = [
     "DiscordAdapter",
     "DiscordConfig",
     "DiscordStartError",
+    "DiscordTokenRefused",
     "build_discord_adapter",
 ]
 

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 
+import aiohttp
 import discord
 import discord.http
 
@@ -14,7 +15,9 @@ from bot.adapters.discord.client import Journal, make_client
 from bot.adapters.discord.commands import SlashCommands
 from bot.adapters.discord.config import DiscordConfig
 from bot.adapters.discord.port import DiscordPort
+from bot.adapters.reach import masked_url, network_reason
 from bot.core.clock import Clock
+from bot.core.errors import ExitCode, PlatformUnreachable, SettingsError, UserError
 from bot.core.plan import Plan
 from bot.core.ports import PortError
 from bot.core.service import ChatService
@@ -28,8 +31,16 @@ INTENT_HELP = (
 )
 
 
-class DiscordStartError(RuntimeError):
+class DiscordStartError(UserError):
     """The bot could not connect; the message says what to fix."""
+
+    exit_code = ExitCode.PLATFORM
+
+
+class DiscordTokenRefused(DiscordStartError, SettingsError):
+    """Discord answered, and refused the token: the setting is wrong, not the network."""
+
+    exit_code = ExitCode.BAD_SETTINGS
 
 
 class DiscordAdapter:
@@ -62,13 +73,7 @@ class DiscordAdapter:
         if self.config.api_url:
             self._saved_base = discord.http.Route.BASE
             discord.http.Route.BASE = self.config.api_url
-        try:
-            await self.client.login(self.config.token)
-        except discord.LoginFailure as exc:
-            await self._close()
-            raise DiscordStartError(
-                "Discord refused DISCORD_TOKEN: copy the bot token again (Bot -> Reset Token)"
-            ) from exc
+        await self._login()
         self._task = asyncio.create_task(self.client.connect(reconnect=True), name="discord")
         self._task.add_done_callback(_report_end)
         await self._wait_ready()
@@ -76,6 +81,27 @@ class DiscordAdapter:
             await self.commands.sync()
         await self._check_setup()
         log.info("Discord ready (%d servers)", len(self.client.guilds))
+
+    async def _login(self) -> None:
+        """The first REST call (``/users/@me``): where an unreachable API or a refused token
+        shows, so both end the start with one line (bounded by ``ready_timeout``: discord.py
+        itself would retry a server error for a while and wait on a silent host forever)."""
+        url = masked_url(self.config.api_url or discord.http.Route.BASE)
+        try:
+            await asyncio.wait_for(self.client.login(self.config.token), self.config.ready_timeout)
+        except discord.LoginFailure:
+            await self._close()
+            raise DiscordTokenRefused(
+                "Discord refused DISCORD_TOKEN: copy the bot token again (Bot -> Reset Token)"
+            ) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            await self._close()
+            reason = network_reason(exc, self.config.ready_timeout)
+            raise PlatformUnreachable("discord", url, reason) from None
+        except discord.HTTPException as exc:  # a 5xx past discord.py's retries, a proxy's page
+            await self._close()
+            reason = f"it answered HTTP {exc.status}"
+            raise PlatformUnreachable("discord", url, reason) from None
 
     async def _check_setup(self) -> None:
         """Say at start-up, not at the first question, what the plan needs and is missing."""

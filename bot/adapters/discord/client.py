@@ -267,6 +267,9 @@ def guard_parsers(client: discord.Client) -> None:
 
 def make_client(config: DiscordConfig, clock: Clock) -> tuple[discord.Client, Inbound]:
     """The client for the configuration (sharded or not) and its Inbound."""
+    # chathost never joins a voice channel: discord.py's warnings that the voice libraries
+    # are missing would be the first lines every user reads, and about nothing they need.
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
     options: dict[str, Any] = {
         "intents": intents(),
         "allowed_mentions": discord.AllowedMentions(everyone=False, roles=False),

@@ -10,12 +10,13 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.core.errors import SettingsError
 from bot.settings import Settings
 
 DEFAULT_API_URL = "https://discord.com/api/v10"
 
 
-class ConfigError(ValueError):
+class ConfigError(SettingsError, ValueError):
     """A DISCORD_* variable is set to something the adapter cannot use; says which and why."""
 
 

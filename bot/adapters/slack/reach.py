@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from aiohttp import ClientConnectorDNSError, ClientConnectorError, ClientError
+from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
 
+from bot.adapters.reach import masked_url, network_reason
 from bot.core.errors import PlatformUnreachable, SettingsError
+
+__all__ = ["check_api_url", "masked_url", "network_reason", "start_errors"]
 
 # Slack's answers that mean the token itself is wrong: no retry or wait fixes them.
 TOKEN_REFUSED = frozenset(
@@ -28,17 +31,6 @@ TOKEN_REFUSED = frozenset(
         "not_allowed_token_type",
     }
 )
-
-
-def masked_url(url: str) -> str:
-    """The URL as it may be printed: a password and every query value replaced by ``***``."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    query = "&".join(f"{quote(key)}=***" for key, _ in pairs)
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def check_api_url(url: str) -> None:
@@ -78,17 +70,3 @@ def _answer(exc: SlackApiError) -> tuple[str, int]:
         return str(exc.response.get("error") or f"http_{status}"), status
     except Exception:  # not a JSON body
         return f"http_{status}", status
-
-
-def network_reason(exc: BaseException, timeout: float | None = None) -> str:
-    """A network failure in a few words; aiohttp's own text repeats the whole connection key
-    (host, port, ssl, proxy...), which buries the one fact that matters in every log line."""
-    if isinstance(exc, ClientConnectorDNSError):
-        return f"the host name {exc.host} does not resolve"
-    if isinstance(exc, ClientConnectorError):
-        if isinstance(exc.os_error, ConnectionRefusedError):
-            return f"connection to {exc.host}:{exc.port} refused (nothing listens there)"
-        return f"cannot connect to {exc.host}:{exc.port} ({exc.os_error.strerror or exc.os_error})"
-    if isinstance(exc, TimeoutError):
-        return f"no answer within {timeout:g} seconds" if timeout else "no answer in time"
-    return f"{type(exc).__name__}: {exc}".rstrip(": ")
