@@ -864,7 +864,10 @@ async def _landed(
             since=post.claimed_at - LANDED_SLACK,
         )
     except Exception as exc:  # a PortError, or an adapter that does not wrap its errors
-        log.warning(
+        # Said once per post: through an outage every retry fails here, and each failed
+        # attempt is logged on its own ("post ... failed; will retry").
+        log.log(
+            logging.WARNING if post.attempts <= 1 else logging.DEBUG,
             "could not check whether %s of run %s landed before; posting it (it may appear "
             "twice): %s",
             post.key,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 import pytest
@@ -450,3 +451,20 @@ async def test_a_recap_whose_picture_cannot_be_drawn_is_posted_without_it(h: Har
     await h.run_until(at(62))
     [recap] = [s.message for s in h.port.sent if s.message.kind == "recap"]
     assert recap.attachments == () and recap.text.startswith("Recap: Tea Chat")
+
+
+async def test_an_outage_is_logged_once_per_attempt_not_twice(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Through an outage the platform can be neither posted to nor asked: each retry says it
+    failed, and the "could not check" line comes once, not with every retry."""
+    await h.run_until(at(4))
+    down = PortError("connection refused", kind="network")
+    h.port.fail_next(down, times=4)
+    h.port.find_failures += [down] * 4
+    with caplog.at_level(logging.WARNING, logger="chathost.engine"):
+        await h.run_until(at(19))
+    said = [r.getMessage() for r in caplog.records]
+    assert len([m for m in said if m.startswith("post question:Q1 of run")]) >= 3
+    assert len([m for m in said if m.startswith("could not check whether question:Q1")]) == 1
+    assert h.port.questions() == ["Q1"]  # and it got through once the platform was back
