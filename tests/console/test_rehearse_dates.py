@@ -106,3 +106,22 @@ def test_the_notice_is_given_once_per_ended_chat_and_not_while_it_runs() -> None
     assert "(2026-02-24 19:00 Europe/London)" in notices[1]
     during = datetime(2026, 10, 20, 18, 40, tzinfo=UTC)  # the old chat is on right now
     assert past_start_notices(plan.chats[:1], during) == []
+
+
+def test_run_says_once_that_a_past_one_off_chat_will_not_be_scheduled(
+    files: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import bot.runner
+
+    started: list[object] = []
+
+    async def run_forever(app: object) -> None:  # the bot itself is not what this is about
+        started.append(app)
+
+    monkeypatch.setattr(bot.runner.App, "run_forever", run_forever)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{files / 'run.db'}")
+    assert main(["run", str(files / "chats.yaml"), "--platform", "console"]) == 0
+    err = capsys.readouterr().err
+    notice = "chat 'old': its last start (2026-10-20 19:30 Europe/London) has passed"
+    assert err.count(notice) == 1, err
+    assert started  # a warning, not a refusal: the bot still starts
