@@ -38,8 +38,8 @@ from sqlalchemy.orm import configure_mappers
 
 from bot.core.attribution import Attributor, Context
 from bot.core.events import IncomingMessage
-from bot.core.intake import LIVE_STATES, MAX_LATE_WINDOW, _accepts, in_channel
 from bot.core.plan import Chat, chat_from_json
+from bot.core.run_window import LIVE_STATES, MAX_LATE_WINDOW, accepts, in_channel
 from bot.core.store import MessageRow, ParticipantRow, PostRow, RunRow, Store, is_transient
 from bot.core.store.database import OPEN_STATES, storable
 
@@ -114,7 +114,7 @@ def _opt(value: str | None) -> str | None:
 def choose_run(candidates: Iterable[RunRow], at: datetime) -> RunRow | None:
     """The run a message at ``at`` belongs to among a channel's runs: a live run wins over a
     pre-chat or late one, then the latest start (the rule of ``Intake.run_for``)."""
-    taking = [r for r in candidates if _accepts(r, chat_from_json(r.plan_json), at)]
+    taking = [r for r in candidates if accepts(r, chat_from_json(r.plan_json), at)]
     taking.sort(key=lambda r: (r.state not in LIVE_STATES, -r.scheduled_start.timestamp()))
     return taking[0] if taking else None
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.core.attribution import Context, attribute, find_label
@@ -25,7 +25,8 @@ from bot.core.events import (
     PlatformEvent,
     ReactionChanged,
 )
-from bot.core.plan import Chat, chat_from_json
+from bot.core.plan import chat_from_json
+from bot.core.run_window import LIVE_STATES, MAX_LATE_WINDOW, accepts, in_channel
 from bot.core.store import (
     MessageRow,
     RetryPolicy,
@@ -41,9 +42,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("chathost.intake")
 
-PRE_CHAT = timedelta(minutes=30)
-MAX_LATE_WINDOW = timedelta(days=1)
-LIVE_STATES = ("running", "paused")
 # About 38 s of back-off (0.25 s doubling to 5 s): rides out a database restart or fail-over.
 DB_OUTAGE_RETRY = RetryPolicy(attempts=12, first_delay=0.25, max_delay=5.0)
 
@@ -108,7 +106,7 @@ class Intake:
             if run.platform != platform or not in_channel(run, channel):
                 continue
             chat = chat_from_json(run.plan_json)
-            if _accepts(run, chat, at):
+            if accepts(run, chat, at):
                 candidates.append(run)
         # A live run wins over a pre-chat or late one in the same channel.
         candidates.sort(key=lambda r: (r.state not in LIVE_STATES, -r.scheduled_start.timestamp()))
@@ -209,20 +207,3 @@ class Intake:
         else:
             changed = await self.store.remove_reaction(row.id, event.user.id, event.emoji)
         return row.run_id if changed else None
-
-
-def in_channel(run: RunRow, channel: ChannelRef) -> bool:
-    """Whether a message in ``channel`` can belong to ``run``: the plan names the channel (by
-    id or name), or the run's first post landed there (its id, kept through a rename)."""
-    pinned = run.channel_id is not None and channel.id == run.channel_id
-    return pinned or channel.matches(run.channel)
-
-
-def _accepts(run: RunRow, chat: Chat, at: datetime) -> bool:
-    if run.state in LIVE_STATES:
-        return True
-    if run.state in ("scheduled", "announced"):
-        return at >= run.scheduled_start - PRE_CHAT
-    if run.ended_at is None:
-        return False
-    return at <= run.ended_at + chat.summary.late_window

@@ -26,6 +26,7 @@ from pydantic import (
 
 from bot.core.durations import DURATION_PATTERN, format_duration, parse_duration
 from bot.core.events import User
+from bot.core.rrules import RecurrenceError, check_rrule
 from bot.core.yaml_positions import Path as FieldPath
 from bot.core.yaml_positions import PlanError as PlanError
 from bot.core.yaml_positions import PlanIssue as PlanIssue
@@ -88,8 +89,6 @@ LocalDateTime = Annotated[
 @lru_cache(maxsize=1024)
 def _checked_rrule(text: str) -> str:
     """Chats of one community share a few rules; dateutil takes ~0.2 ms to read each one."""
-    from bot.core.recurrence import RecurrenceError, check_rrule  # recurrence imports us
-
     try:
         return check_rrule(text)
     except RecurrenceError as exc:

@@ -8,7 +8,6 @@ first occurrence, as calendar programs do.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -18,31 +17,9 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrule, rrulestr
 
 from bot.core.plan import Chat, Schedule
-
-_ANCHOR = datetime(2000, 1, 1)
-
-
-class RecurrenceError(ValueError):
-    """An RRULE that cannot be read; the message says which part."""
-
-
-def check_rrule(text: str) -> str:
-    """Validate and normalise an RRULE (an optional ``RRULE:`` prefix is accepted)."""
-    body = text.strip()
-    if body.upper().startswith("RRULE:"):
-        body = body[6:]
-    if "DTSTART" in body.upper():
-        raise RecurrenceError("put the first occurrence in schedule.start, not DTSTART")
-    try:
-        rule = rrulestr(body, dtstart=_ANCHOR)
-    except (ValueError, TypeError) as exc:
-        raise RecurrenceError(f"{text!r} is not a valid RRULE: {exc}") from exc
-    if not isinstance(rule, rrule):
-        raise RecurrenceError(f"{text!r} must be a single RRULE")
-    if re.search(r"(^|;)\s*INTERVAL\s*=\s*0+\s*(;|$)", body, re.IGNORECASE):
-        # dateutil accepts it, then fails (or loops) when asked for the next start
-        raise RecurrenceError(f"{text!r}: INTERVAL must be 1 or more")
-    return body
+from bot.core.rrules import ANCHOR as _ANCHOR
+from bot.core.rrules import RecurrenceError as RecurrenceError
+from bot.core.rrules import check_rrule as check_rrule
 
 
 def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
