@@ -18,6 +18,7 @@ from bot.core.intake import Intake
 from bot.core.plan import Chat
 from bot.core.recap import HIGHLIGHT_MARK, plural
 from bot.core.recurrence import next_start
+from bot.core.run_states import ACTIVE, LIVE, WAITING, RunState
 from bot.core.store import RunRow
 
 HOST_COMMANDS = frozenset(
@@ -33,7 +34,7 @@ HOST_COMMANDS = frozenset(
     }
 )
 ALL_COMMANDS = HOST_COMMANDS | {"chatstatus", "chats", "quietchat", "forgetme"}
-RUN_STATES = ("scheduled", "announced", "running", "paused")
+RUN_STATES = ACTIVE
 
 Handler = Callable[[Command, Chat, RunRow | None], Awaitable[CommandReply]]
 
@@ -106,14 +107,14 @@ class Commands:
 
     async def _run_of(self, chat: Chat) -> RunRow | None:
         runs = [r for r in await self.store.runs_for_chat(chat.id) if r.state in RUN_STATES]
-        live = [r for r in runs if r.state in ("running", "paused")]
+        live = [r for r in runs if r.state in LIVE]
         return (live or runs or [None])[0]
 
     def _now(self) -> datetime:
         return self.engine.clock.now()
 
     async def _startchat(self, command: Command, chat: Chat, run: RunRow | None) -> CommandReply:
-        if run is not None and run.state in ("running", "paused"):
+        if run is not None and run.state in LIVE:
             return _no(f"{chat.title} is already running.")
         await self.engine.start_now(chat, self._now())
         return _yes(f"Started {chat.title}. Questions follow the plan; /nextq posts one early.")
@@ -137,13 +138,13 @@ class Commands:
         return _yes(f"Skipped {skipped}: it will not be posted.") if skipped else _busy()
 
     async def _pausechat(self, command: Command, chat: Chat, run: RunRow | None) -> CommandReply:
-        if run is None or run.state != "running":
+        if run is None or run.state != RunState.RUNNING:
             return _no(f"{chat.title} is not running, so it cannot be paused.")
         ok = await self.engine.pause(run, self._now())
         return _yes("Paused: no questions go out until /resumechat.") if ok else _busy()
 
     async def _resumechat(self, command: Command, chat: Chat, run: RunRow | None) -> CommandReply:
-        if run is None or run.state != "paused":
+        if run is None or run.state != RunState.PAUSED:
             return _no(f"{chat.title} is not paused.")
         paused = await self.engine.resume(run, self._now())
         if paused is None:
@@ -207,10 +208,10 @@ class Commands:
         parts = [f"{chat.title}: {run.state}"]
         if run.current_question:
             parts.append(f"{run.current_question} of {len(chat.questions)} open")
-        if run.state == "running" and run.next_question < len(chat.questions):
+        if run.state == RunState.RUNNING and run.next_question < len(chat.questions):
             due = self.engine.question_due(run, chat, run.next_question)
             parts.append(f"next {chat.questions[run.next_question].id} at {_clock(due, chat)}")
-        if run.state in ("scheduled", "announced"):
+        if run.state in WAITING:
             parts.append(f"starts {_clock(run.scheduled_start, chat)}")
         else:
             parts.append(f"ends {_clock(run.end_at, chat)}")
@@ -258,7 +259,7 @@ class Commands:
 
 
 def _live(run: RunRow | None, chat: Chat) -> RunRow | CommandReply:
-    if run is None or run.state not in ("running", "paused"):
+    if run is None or run.state not in LIVE:
         return _no(f"{chat.title} is not running. /startchat starts it.")
     return run
 

@@ -32,6 +32,7 @@ from bot.core.plan import Chat, Plan, chat_from_json
 from bot.core.ports import Attachment, Outgoing, Port, PortError, PostedRef
 from bot.core.recap import Recap, build_recap, recap_text
 from bot.core.recurrence import iter_starts
+from bot.core.run_states import WAITING, RunState
 from bot.core.snapshot import load_run_view
 from bot.core.store import (
     NudgeRow,
@@ -241,7 +242,7 @@ class Engine:
             if (chat.id, start) in self._ensured:
                 continue  # created (and its plan brought up to date) by this engine already
             run = await self.store.ensure_run(chat, start, start + chat.schedule.duration)
-            if run.state == "scheduled" and run.plan_json != chat.model_dump_json():
+            if run.state == RunState.SCHEDULED and run.plan_json != chat.model_dump_json():
                 await self.store.update_run(run, plan_json=chat.model_dump_json())
             self._ensured.add((chat.id, start))
         self._next_creation[chat.id] = None  # a one-off chat: no more runs
@@ -284,20 +285,20 @@ class Engine:
     async def _step(self, run: RunRow, now: datetime) -> bool:
         """Make the one transition that is due, if any; True when something changed."""
         chat = self.chat_of(run)
-        if run.state in ("scheduled", "announced"):
+        if run.state in WAITING:
             if now >= run.scheduled_start:
                 if now >= run.end_at:
-                    return await self._transition(run, {"state": "missed"}) is not None
+                    return await self._transition(run, {"state": RunState.MISSED}) is not None
                 return await self._start(run, chat, run.scheduled_start)
             return await self._announce(run, chat, now)
-        if run.state == "running":
+        if run.state == RunState.RUNNING:
             if now >= run.end_at:
                 return await self._end(run, chat, now)
             if await self._post_due_question(run, chat, now):
                 return True
             await self._nudge(run, chat, now)
             return False
-        if run.state == "ended":
+        if run.state == RunState.ENDED:
             return await self._summarise(run, chat, now)
         return False
 
@@ -326,16 +327,16 @@ class Engine:
 
     async def _announce(self, run: RunRow, chat: Chat, now: datetime) -> bool:
         due = [o for o in chat.announce if run.scheduled_start - o <= now]
-        if not due or (run.state == "announced" and not _newer_announcement(run, due)):
+        if not due or (run.state == RunState.ANNOUNCED and not _newer_announcement(run, due)):
             return False
         latest = min(due)  # the closest to the start; older ones are stale now
         claim = PostClaim(f"announce:{int(latest.total_seconds())}", "announce", now)
-        changes = {"state": "announced", "announced_offset": int(latest.total_seconds())}
+        changes = {"state": RunState.ANNOUNCED, "announced_offset": int(latest.total_seconds())}
         return await self._transition(run, changes, claim) is not None
 
     async def _start(self, run: RunRow, chat: Chat, started_at: datetime) -> bool:
         changes = {
-            "state": "running",
+            "state": RunState.RUNNING,
             "started_at": started_at,
             "end_at": started_at + chat.schedule.duration,
         }
@@ -376,14 +377,14 @@ class Engine:
         return question.id if done is not None else None
 
     async def _end(self, run: RunRow, chat: Chat, now: datetime) -> bool:
-        changes = {"state": "ended", "ended_at": now, "paused_at": None}
+        changes = {"state": RunState.ENDED, "ended_at": now, "paused_at": None}
         claim = PostClaim("outro", "outro", now) if chat.outro else None
         return await self._transition(run, changes, claim) is not None
 
     async def _summarise(self, run: RunRow, chat: Chat, now: datetime) -> bool:
         post = chat.summary.enabled and chat.summary.post_to != "none"
         claim = PostClaim("recap", "recap", now) if post else None
-        changes: dict[str, object] = {"state": "summarised"}
+        changes: dict[str, object] = {"state": RunState.SUMMARISED}
         if (reach := await self._reach(chat)) is not None:
             changes["reach"] = reach
         return await self._transition(run, changes, claim) is not None
@@ -403,7 +404,7 @@ class Engine:
         waiting = [
             r
             for r in await self.store.runs_for_chat(chat.id)
-            if r.state in ("scheduled", "announced")
+            if r.state in WAITING
         ]
         run = (
             waiting[0]
@@ -416,12 +417,12 @@ class Engine:
         return run
 
     async def pause(self, run: RunRow, now: datetime) -> bool:
-        return await self._transition(run, {"state": "paused", "paused_at": now}) is not None
+        return await self._transition(run, {"state": RunState.PAUSED, "paused_at": now}) is not None
 
     async def resume(self, run: RunRow, now: datetime) -> timedelta | None:
         paused = now - (run.paused_at or now)
         changes = {
-            "state": "running",
+            "state": RunState.RUNNING,
             "paused_at": None,
             "shift_seconds": run.shift_seconds + paused.total_seconds(),
             "end_at": run.end_at + paused,
@@ -458,7 +459,8 @@ class Engine:
 
     async def _retry_nudge(self, nudge: NudgeRow, now: datetime) -> None:
         run = await self.store.get_run(nudge.run_id)
-        if run is None or run.state != "running" or run.current_question != nudge.question_id:
+        moved_on = run is not None and run.current_question != nudge.question_id
+        if run is None or run.state != RunState.RUNNING or moved_on:
             await self.store.mark_nudge_failed(nudge.id or 0, None)  # its moment has passed
             return
         taken = await self.store.lease_nudge(nudge.id or 0, now, now + self.claim_lease)
@@ -779,12 +781,12 @@ class Engine:
 
     async def _run_wakes(self, run: RunRow, now: datetime) -> list[datetime]:
         chat = self.chat_of(run)
-        if run.state in ("scheduled", "announced"):
+        if run.state in WAITING:
             upcoming = [run.scheduled_start - o for o in chat.announce]
             return [run.scheduled_start, *(t for t in upcoming if t > now)]
-        if run.state == "ended":
+        if run.state == RunState.ENDED:
             return [now]
-        if run.state != "running":
+        if run.state != RunState.RUNNING:
             return []
         times = [run.end_at]
         if run.next_question < len(chat.questions):

@@ -39,6 +39,7 @@ from sqlalchemy.orm import configure_mappers
 from bot.core.attribution import Attributor, Context
 from bot.core.events import IncomingMessage
 from bot.core.plan import Chat, chat_from_json
+from bot.core.run_states import RunState
 from bot.core.run_window import LIVE_STATES, MAX_LATE_WINDOW, accepts, in_channel
 from bot.core.store import MessageRow, ParticipantRow, PostRow, RunRow, Store, is_transient
 from bot.core.store.database import OPEN_STATES, storable
@@ -135,7 +136,7 @@ class _LiveRuns:
         self._stamp: frozenset[tuple[int, int]] = frozenset()
         self._by_channel: dict[tuple[str, str, str], tuple[RunRow | None, list[RunRow]]] = {}
         live = _runs.c.state.in_(OPEN_STATES) | (
-            (_runs.c.state == "summarised") & (_runs.c.ended_at >= bindparam("since"))
+            (_runs.c.state == RunState.SUMMARISED) & (_runs.c.ended_at >= bindparam("since"))
         )
         self._stamp_stmt = select(_runs.c.id, _runs.c.version).where(live)
         self._load_stmt = select(_runs).where(_runs.c.id.in_(bindparam("ids", expanding=True)))

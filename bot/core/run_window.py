@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 
 from bot.core.events import ChannelRef
 from bot.core.plan import Chat
+from bot.core.run_states import LIVE, WAITING
 from bot.core.store import RunRow
 
 PRE_CHAT = timedelta(minutes=30)
 MAX_LATE_WINDOW = timedelta(days=1)
-LIVE_STATES = ("running", "paused")
+LIVE_STATES = LIVE
 
 
 def in_channel(run: RunRow, channel: ChannelRef) -> bool:
@@ -26,7 +27,7 @@ def accepts(run: RunRow, chat: Chat, at: datetime) -> bool:
     its late window closes."""
     if run.state in LIVE_STATES:
         return True
-    if run.state in ("scheduled", "announced"):
+    if run.state in WAITING:
         return at >= run.scheduled_start - PRE_CHAT
     if run.ended_at is None:
         return False

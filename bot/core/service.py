@@ -10,6 +10,7 @@ from bot.core.engine import Engine
 from bot.core.events import Command, CommandReply, IncomingMessage, PlatformEvent
 from bot.core.ingest import IngestBatcher
 from bot.core.intake import Intake
+from bot.core.run_states import RunState
 
 log = logging.getLogger("chathost.service")
 
@@ -45,7 +46,7 @@ class ChatService:
         if state is None:
             run = await self.engine.store.get_run(run_id)
             state = run.state if run is not None else None
-        if state == "summarised":
+        if state == RunState.SUMMARISED:
             await self.engine.refresh_recap(run_id)
         # No wake-up here: a message can only make a nudge fall due later, never earlier, so
         # the engine's next wake time stays right and the message path stays cheap.

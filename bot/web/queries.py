@@ -8,9 +8,10 @@ from datetime import datetime
 
 from bot.core.plan import Chat
 from bot.core.recap import RunTrend, trends
+from bot.core.run_states import STARTED
 from bot.core.store import RunRow, Store
 
-STARTED = frozenset({"running", "paused", "ended", "summarised"})
+STARTED = frozenset(STARTED)
 
 
 @dataclass(frozen=True)

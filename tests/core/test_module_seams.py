@@ -36,3 +36,19 @@ def test_no_two_modules_import_each_other() -> None:
     assert both_ways == []
     assert "bot.core.recurrence" not in graph["bot.core.plan"]
     assert "bot.core.intake" not in graph["bot.core.ingest"]
+
+
+def test_run_states_are_named_in_one_module() -> None:
+    """Every reader uses ``bot.core.run_states``: a state typed as a string elsewhere is how
+    four different ideas of "open" came about."""
+    from bot.core.run_states import RunState
+
+    states = {s.value for s in RunState}
+    typed: list[str] = []
+    for path in BOT.rglob("*.py"):
+        if path.name == "run_states.py" or "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and node.value in states:
+                typed.append(f"{path.relative_to(BOT)}:{node.lineno} {node.value!r}")
+    assert typed == []

@@ -33,6 +33,7 @@ from bot.core.plan import Chat, Plan, Schedule
 from bot.core.ports import Attachment
 from bot.core.recap import build_recap
 from bot.core.recurrence import last_start, next_start
+from bot.core.run_states import DONE
 from bot.core.snapshot import load_run_view
 from bot.core.store import RunRow, Store
 from bot.export.json_export import run_document
@@ -97,7 +98,7 @@ class Rehearsal:
         spins = 0
         while True:
             run = await self._run()
-            if run is not None and run.state in ("summarised", "missed") and not pending:
+            if run is not None and run.state in DONE and not pending:
                 break
             next_event = self.start + pending[0].offset if pending else None
             target = min((t for t in (wake, next_event) if t is not None), default=None)

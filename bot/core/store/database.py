@@ -42,6 +42,7 @@ from sqlmodel import SQLModel
 from bot.core.errors import DatabaseUnavailable
 from bot.core.plan import Chat
 from bot.core.ports import PostedRef
+from bot.core.run_states import RunState
 from bot.core.store import prepared
 from bot.core.store.tables import (
     ChatRow,
@@ -326,7 +327,7 @@ class Store:
         """Runs that can still take messages: open ones, and those ended after ``ended_since``."""
         return await self._runs(
             RunRow.state.in_(OPEN_STATES)
-            | ((RunRow.state == "summarised") & (RunRow.ended_at >= ended_since))
+            | ((RunRow.state == RunState.SUMMARISED) & (RunRow.ended_at >= ended_since))
         )
 
     async def transition(

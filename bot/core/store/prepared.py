@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.core.run_states import OPEN
 from bot.core.store.tables import NudgeRow, ParticipantRow, PostRow, RunRow
 
-OPEN_STATES = ("scheduled", "announced", "running", "paused", "ended")
+OPEN_STATES = OPEN
 
 runs = RunRow.__table__  # type: ignore[attr-defined]
 posts = PostRow.__table__  # type: ignore[attr-defined]

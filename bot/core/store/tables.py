@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.core.run_states import RunState
 from bot.core.store.types import UTCDateTime
 
 
@@ -40,7 +41,7 @@ class RunRow(SQLModel, table=True):
     platform: str
     channel: str
     scheduled_start: datetime = _when()
-    state: str = Field(default="scheduled", index=True)
+    state: str = Field(default=RunState.SCHEDULED.value, index=True)
     started_at: datetime | None = _when(nullable=True)
     end_at: datetime = _when()
     ended_at: datetime | None = _when(nullable=True)
