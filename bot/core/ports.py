@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -40,6 +41,14 @@ class Outgoing:
     # that landed just before its sender died is found (``Port.find_post``), not repeated.
     key: str | None = None
     attachments: tuple[Attachment, ...] = ()
+
+    def pictures_digest(self) -> str:
+        """Names the attachments by their content (the word cloud is drawn deterministically):
+        an update replaces the posted pictures only when this changed."""
+        hashed = hashlib.sha256()
+        for attachment in self.attachments:
+            hashed.update(attachment.filename.encode() + b"\0" + attachment.data)
+        return hashed.hexdigest()
 
 
 @dataclass(frozen=True)

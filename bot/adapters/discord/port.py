@@ -211,7 +211,7 @@ class DiscordPort(NothingToFind):
             with _logged(f"the pictures of a {message.kind}"):
                 pictures = await self._send_files(where, where_id, message)
                 record.files = (where_id, pictures.id)
-                record.files_digest = _digest(message)
+                record.files_digest = message.pictures_digest()
         if record.head or record.details or record.files:
             self._recorded[first.id] = record
             while len(self._recorded) > _RECORDED_KEPT:
@@ -328,7 +328,7 @@ class DiscordPort(NothingToFind):
         """The word cloud is drawn from the answers: after a /forgetme (or late answers) the
         posted one may show words that must go. Its message keeps its place in the thread and
         gets the new picture; with no picture left it is deleted."""
-        digest = _digest(message)
+        digest = message.pictures_digest()
         if record.files_digest == digest:
             return
         if record.files is not None:
@@ -505,14 +505,6 @@ def _files(message: Outgoing) -> list[discord.File]:
         discord.File(io.BytesIO(a.data), filename=a.filename, description=a.title or None)
         for a in message.attachments
     ]
-
-
-def _digest(message: Outgoing) -> str:
-    """Names a post's pictures by their content (the word cloud is drawn deterministically)."""
-    hashed = hashlib.sha256()
-    for attachment in message.attachments:
-        hashed.update(attachment.filename.encode() + b"\0" + attachment.data)
-    return hashed.hexdigest()
 
 
 @contextlib.contextmanager

@@ -7,7 +7,6 @@ instead of retrying.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -132,7 +131,7 @@ class SlackPort:
             later = self._later_parts.get(ts) or _LaterParts(thread_id)
             for attachment in message.attachments:
                 later.files += await self._upload(channel_id, thread_id or ts, attachment)
-            later.digest = _digest(message)
+            later.digest = message.pictures_digest()
             self._remember(ts, later)
         return PostedRef(channel_id, ts, ts if start_thread else None)
 
@@ -161,7 +160,7 @@ class SlackPort:
         """The word cloud is drawn from the answers: after a /forgetme (or late answers) the
         shared one may show words that must go. Slack cannot swap a file's content, so the
         old file is deleted (its share with it) and the new one shared into the same thread."""
-        digest = _digest(message)
+        digest = message.pictures_digest()
         if later.digest == digest:
             return
         for file_id in list(later.files):
@@ -415,14 +414,6 @@ def _shared_files(message: dict[str, Any], filenames: set[str]) -> list[str]:
         for f in shared
         if isinstance(f, dict) and f.get("id") and f.get("name") in filenames
     ]
-
-
-def _digest(message: Outgoing) -> str:
-    """Names a post's pictures by their content (the word cloud is drawn deterministically)."""
-    hashed = hashlib.sha256()
-    for attachment in message.attachments:
-        hashed.update(attachment.filename.encode() + b"\0" + attachment.data)
-    return hashed.hexdigest()
 
 
 def _content(part: SlackMessage) -> dict[str, Any]:
