@@ -34,7 +34,6 @@ HOST_COMMANDS = frozenset(
     }
 )
 ALL_COMMANDS = HOST_COMMANDS | {"chatstatus", "chats", "quietchat", "forgetme"}
-RUN_STATES = ACTIVE
 
 Handler = Callable[[Command, Chat, RunRow | None], Awaitable[CommandReply]]
 
@@ -106,7 +105,7 @@ class Commands:
         return _no(f"Several chats use this channel ({names}); name one, e.g. /startchat ID.")
 
     async def _run_of(self, chat: Chat) -> RunRow | None:
-        runs = [r for r in await self.store.runs_for_chat(chat.id) if r.state in RUN_STATES]
+        runs = [r for r in await self.store.runs_for_chat(chat.id) if r.state in ACTIVE]
         live = [r for r in runs if r.state in LIVE]
         return (live or runs or [None])[0]
 

@@ -32,7 +32,7 @@ from bot.core.plan import Chat, Plan, chat_from_json
 from bot.core.ports import Attachment, Outgoing, Port, PortError, PostedRef
 from bot.core.recap import Recap, build_recap, recap_text
 from bot.core.recurrence import iter_starts
-from bot.core.run_states import WAITING, RunState
+from bot.core.run_states import OPEN, WAITING, RunState
 from bot.core.snapshot import load_run_view
 from bot.core.store import (
     NudgeRow,
@@ -44,7 +44,6 @@ from bot.core.store import (
     is_transient,
     retry_transient,
 )
-from bot.core.store.database import OPEN_STATES
 
 log = logging.getLogger("chathost.engine")
 
@@ -182,7 +181,7 @@ class Engine:
                 continue
             try:
                 settled = await self.advance(run.id or 0, run)
-                if settled is None or settled.state not in OPEN_STATES:
+                if settled is None or settled.state not in OPEN:
                     self.agenda.forget(run.id or 0)
                 else:
                     wakes = await self._run_wakes(settled, self.clock.now())

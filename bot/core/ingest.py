@@ -39,10 +39,10 @@ from sqlalchemy.orm import configure_mappers
 from bot.core.attribution import Attributor, Context
 from bot.core.events import IncomingMessage
 from bot.core.plan import Chat, chat_from_json
-from bot.core.run_states import RunState
-from bot.core.run_window import LIVE_STATES, MAX_LATE_WINDOW, accepts, in_channel
+from bot.core.run_states import LIVE, OPEN, RunState
+from bot.core.run_window import MAX_LATE_WINDOW, accepts, in_channel
 from bot.core.store import MessageRow, ParticipantRow, PostRow, RunRow, Store, is_transient
-from bot.core.store.database import OPEN_STATES, storable
+from bot.core.store.database import storable
 
 log = logging.getLogger("chathost.ingest")
 
@@ -116,7 +116,7 @@ def choose_run(candidates: Iterable[RunRow], at: datetime) -> RunRow | None:
     """The run a message at ``at`` belongs to among a channel's runs: a live run wins over a
     pre-chat or late one, then the latest start (the rule of ``Intake.run_for``)."""
     taking = [r for r in candidates if accepts(r, chat_from_json(r.plan_json), at)]
-    taking.sort(key=lambda r: (r.state not in LIVE_STATES, -r.scheduled_start.timestamp()))
+    taking.sort(key=lambda r: (r.state not in LIVE, -r.scheduled_start.timestamp()))
     return taking[0] if taking else None
 
 
@@ -135,7 +135,7 @@ class _LiveRuns:
         self.runs: dict[int, RunRow] = {}
         self._stamp: frozenset[tuple[int, int]] = frozenset()
         self._by_channel: dict[tuple[str, str, str], tuple[RunRow | None, list[RunRow]]] = {}
-        live = _runs.c.state.in_(OPEN_STATES) | (
+        live = _runs.c.state.in_(OPEN) | (
             (_runs.c.state == RunState.SUMMARISED) & (_runs.c.ended_at >= bindparam("since"))
         )
         self._stamp_stmt = select(_runs.c.id, _runs.c.version).where(live)
@@ -167,7 +167,7 @@ class _LiveRuns:
                 for r in sorted(self.runs.values(), key=lambda r: (r.scheduled_start, r.id or 0))
                 if r.platform == event.platform and in_channel(r, event.channel)
             ]
-            live = [r for r in candidates if r.state in LIVE_STATES]
+            live = [r for r in candidates if r.state in LIVE]
             live.sort(key=lambda r: -r.scheduled_start.timestamp())
             found = self._by_channel[key] = (live[0] if live else None, candidates)
         fixed, candidates = found
@@ -662,7 +662,7 @@ def _facts(run: RunRow) -> _RunFacts:
         chat=chat_from_json(run.plan_json),
         thread_id=run.thread_id,
         open_question=run.current_question,
-        ended=run.state not in LIVE_STATES and run.started_at is not None,
+        ended=run.state not in LIVE and run.started_at is not None,
     )
 
 

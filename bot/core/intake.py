@@ -26,7 +26,8 @@ from bot.core.events import (
     ReactionChanged,
 )
 from bot.core.plan import chat_from_json
-from bot.core.run_window import LIVE_STATES, MAX_LATE_WINDOW, accepts, in_channel
+from bot.core.run_states import LIVE
+from bot.core.run_window import MAX_LATE_WINDOW, accepts, in_channel
 from bot.core.store import (
     MessageRow,
     RetryPolicy,
@@ -109,7 +110,7 @@ class Intake:
             if accepts(run, chat, at):
                 candidates.append(run)
         # A live run wins over a pre-chat or late one in the same channel.
-        candidates.sort(key=lambda r: (r.state not in LIVE_STATES, -r.scheduled_start.timestamp()))
+        candidates.sort(key=lambda r: (r.state not in LIVE, -r.scheduled_start.timestamp()))
         return candidates[0] if candidates else None
 
     async def on_message(self, event: IncomingMessage) -> MessageRow | None:
@@ -137,7 +138,7 @@ class Intake:
             thread_question=thread_question,
             reply_question=reply_question,
             open_question=run.current_question,
-            ended=run.state not in LIVE_STATES and run.started_at is not None,
+            ended=run.state not in LIVE and run.started_at is not None,
         )
         result = attribute(event.text, ctx)
         fallback = attribute("", ctx)

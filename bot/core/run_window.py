@@ -12,7 +12,6 @@ from bot.core.store import RunRow
 
 PRE_CHAT = timedelta(minutes=30)
 MAX_LATE_WINDOW = timedelta(days=1)
-LIVE_STATES = LIVE
 
 
 def in_channel(run: RunRow, channel: ChannelRef) -> bool:
@@ -25,7 +24,7 @@ def in_channel(run: RunRow, channel: ChannelRef) -> bool:
 def accepts(run: RunRow, chat: Chat, at: datetime) -> bool:
     """Whether ``run`` takes a message sent at ``at``: from half an hour before its start until
     its late window closes."""
-    if run.state in LIVE_STATES:
+    if run.state in LIVE:
         return True
     if run.state in WAITING:
         return at >= run.scheduled_start - PRE_CHAT

@@ -11,8 +11,6 @@ from bot.core.recap import RunTrend, trends
 from bot.core.run_states import STARTED
 from bot.core.store import RunRow, Store
 
-STARTED = frozenset(STARTED)
-
 
 @dataclass(frozen=True)
 class RunSummary:

@@ -42,7 +42,7 @@ from sqlmodel import SQLModel
 from bot.core.errors import DatabaseUnavailable
 from bot.core.plan import Chat
 from bot.core.ports import PostedRef
-from bot.core.run_states import RunState
+from bot.core.run_states import OPEN, RunState
 from bot.core.store import prepared
 from bot.core.store.tables import (
     ChatRow,
@@ -71,7 +71,6 @@ class PostClaim:
     lease_until: datetime | None = None
 
 
-OPEN_STATES = prepared.OPEN_STATES
 
 _message_table = MessageRow.__table__  # type: ignore[attr-defined]
 _reaction_table = ReactionRow.__table__  # type: ignore[attr-defined]
@@ -311,7 +310,7 @@ class Store:
         return found[0] if found else None
 
     async def open_runs(self) -> list[RunRow]:
-        return await self._runs(RunRow.state.in_(OPEN_STATES))
+        return await self._runs(RunRow.state.in_(OPEN))
 
     async def runs_for_chat(self, chat_id: str) -> list[RunRow]:
         return await self._runs(RunRow.chat_id == chat_id)
@@ -326,7 +325,7 @@ class Store:
     async def live_runs(self, ended_since: datetime) -> list[RunRow]:
         """Runs that can still take messages: open ones, and those ended after ``ended_since``."""
         return await self._runs(
-            RunRow.state.in_(OPEN_STATES)
+            RunRow.state.in_(OPEN)
             | ((RunRow.state == RunState.SUMMARISED) & (RunRow.ended_at >= ended_since))
         )
 

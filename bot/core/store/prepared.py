@@ -17,8 +17,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.core.run_states import OPEN
 from bot.core.store.tables import NudgeRow, ParticipantRow, PostRow, RunRow
 
-OPEN_STATES = OPEN
-
 runs = RunRow.__table__  # type: ignore[attr-defined]
 posts = PostRow.__table__  # type: ignore[attr-defined]
 nudges = NudgeRow.__table__  # type: ignore[attr-defined]
@@ -28,7 +26,7 @@ GET_RUN = select(runs).where(runs.c.id == bindparam("p_id"))
 
 OPEN_RUNS_BY_ID = (
     select(runs)
-    .where(runs.c.id.in_(bindparam("p_ids", expanding=True)), runs.c.state.in_(OPEN_STATES))
+    .where(runs.c.id.in_(bindparam("p_ids", expanding=True)), runs.c.state.in_(OPEN))
     .order_by(runs.c.scheduled_start)
 )
 
