@@ -97,10 +97,10 @@ class NullPort(NothingToFind):
         return None
 
 
-def service_for(store: Store, *, batch: bool = True) -> ChatService:
+def service_for(store: Store) -> ChatService:
     """The service of a process joining the chat: the run is in the database already."""
     engine = Engine(plan(), store, lambda _: NullPort(), SimClock(OPEN_AT))
-    return ChatService(engine, batch=batch)
+    return ChatService(engine)
 
 
 async def set_up_chat(url: str) -> str | None:
@@ -220,8 +220,7 @@ async def offered_load(
 
 
 def _batches(service: ChatService) -> int:
-    batcher = service.intake.batcher
-    return batcher.batches if batcher is not None else 0
+    return service.recorder.batches
 
 
 # SQLite
@@ -244,13 +243,12 @@ async def sqlite_ingest(
     *,
     producers: int = 0,
     per_second: float = 0.0,
-    batch: bool = True,
 ) -> Outcome:
     """One measured ingest into a fresh copy of the template (closed loop unless a rate)."""
     shutil.copyfile(template, target)
     store = await open_store(sqlite_url(target))
     try:
-        service = service_for(store, batch=batch)
+        service = service_for(store)
         await warm_up(service)
         with harness_out_of_gc():
             if per_second:
@@ -274,7 +272,7 @@ def harness_out_of_gc() -> Iterator[None]:
 
 
 async def warm_up(service: ChatService) -> None:
-    """A few replies before the clock starts: opens the pool's connections (the batcher
+    """A few replies before the clock starts: opens the pool's connections (the recorder
     attributes one batch while another commits) and prepares the statements."""
     user = User("warm-up", "warm-up")
     await asyncio.gather(

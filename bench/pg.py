@@ -27,7 +27,7 @@ from bench.ingest import (
     set_up_chat,
     warm_up,
 )
-from bot.core.ingest import MESSAGE_COLUMNS, PARTICIPANT_COLUMNS
+from bot.core.recorder_sql import MESSAGE_COLUMNS, PARTICIPANT_COLUMNS
 from bot.core.store import open_store
 from tests.pg_server import PostgresServer
 

@@ -1,18 +1,35 @@
-"""The one inbound door of the core: adapters hand every event and command to a ChatService."""
+"""The one inbound door of the core: adapters, the rehearsal and the tests hand every event
+and command to a ChatService.
+
+A message goes to the recorder (group commit; a batch of one is a batch), a change to a
+stored message (edit, delete, reaction) to the intake, a command to the command table. An
+event that arrives while the database is unavailable (a restart, a fail-over) is retried with
+back-off for about half a minute rather than dropped; recording is idempotent, so a retry
+after a commit whose acknowledgement was lost is harmless.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from bot.core.commands import Commands
 from bot.core.engine import Engine
 from bot.core.events import Command, CommandReply, IncomingMessage, PlatformEvent
-from bot.core.ingest import IngestBatcher
-from bot.core.intake import Intake
+from bot.core.intake import Intake, MessageChange
+from bot.core.recorder import MessageRecorder, Recorded
 from bot.core.run_states import RunState
+from bot.core.store import RetryPolicy, is_transient, retry_transient
+from bot.core.store.retry import Sleep
 
 log = logging.getLogger("chathost.service")
+
+# About 38 s of back-off (0.25 s doubling to 5 s): rides out a database restart or fail-over.
+DB_OUTAGE_RETRY = RetryPolicy(attempts=12, first_delay=0.25, max_delay=5.0)
+
+T = TypeVar("T")
 
 
 class ChatService:
@@ -21,13 +38,17 @@ class ChatService:
         engine: Engine,
         *,
         on_change: Callable[[], None] | None = None,
-        batch: bool = False,
+        retry: RetryPolicy = DB_OUTAGE_RETRY,
+        sleep: Sleep = asyncio.sleep,
+        batch: bool = True,  # TODO(issue 12): drop once bot/app.py stops passing it
     ) -> None:
+        del batch
         self.engine = engine
-        # ``batch``: store messages by group commit (see bot/core/ingest.py), for busy chats.
-        batcher = IngestBatcher(engine.store) if batch else None
-        self.intake = Intake(engine.store, batcher=batcher)
+        self.recorder = MessageRecorder(engine.store)
+        self.intake = Intake(engine.store)
         self.commands = Commands(engine, self.intake)
+        self.retry = retry
+        self.sleep = sleep
         self._on_change = on_change or (lambda: None)
 
     async def on_event(self, event: PlatformEvent) -> bool:
@@ -36,24 +57,56 @@ class ChatService:
         A change to a run whose recap is already out (a late answer, an edit, a reaction)
         updates the posted recap instead of being lost.
         """
-        run_id = await self.intake.handle(event)
+        if isinstance(event, IncomingMessage):
+            return await self.record(event) is not None
+        run_id = await self._retrying(lambda: self.intake.handle(event), event)
         if run_id is None:
             return False
-        batcher = self.intake.batcher
-        state = None
-        if batcher is not None and isinstance(event, IncomingMessage):
-            state = batcher.states.get(run_id)  # read after the commit: saves a query
-        if state is None:
-            run = await self.engine.store.get_run(run_id)
-            state = run.state if run is not None else None
-        if state == RunState.SUMMARISED:
+        run = await self.engine.store.get_run(run_id)
+        if run is not None and run.state == RunState.SUMMARISED:
             await self.engine.refresh_recap(run_id)
-        # No wake-up here: a message can only make a nudge fall due later, never earlier, so
-        # the engine's next wake time stays right and the message path stays cheap.
         return True
+
+    async def record(self, event: IncomingMessage) -> Recorded | None:
+        """Store a message; where it went, or None when no run takes it (or a duplicate).
+
+        Its first attempt goes straight to the recorder; only a failure pays for the retry
+        wrapper. No wake-up of the engine here: a message can only make a nudge fall due
+        later, never earlier, so the engine's next wake time stays right.
+        """
+        try:
+            recorded = await self.recorder.submit(event)
+        except Exception as exc:
+            recorded = await self._retrying(lambda: self.recorder.submit(event), event, exc)
+        if (
+            recorded is not None
+            and self.recorder.states.get(recorded.run_id) == RunState.SUMMARISED
+        ):
+            # The state was read inside the batch's own transaction: no summary slips in unseen.
+            await self.engine.refresh_recap(recorded.run_id)
+        return recorded
+
+    async def _retrying(
+        self,
+        attempt: Callable[[], Awaitable[T]],
+        event: PlatformEvent,
+        failed: Exception | None = None,
+    ) -> T:
+        what = f"recording {type(event).__name__} {event.message_id}"
+        try:
+            return await retry_transient(
+                attempt, what=what, policy=self.retry, sleep=self.sleep, failed=failed
+            )
+        except Exception as exc:
+            if is_transient(exc):
+                log.error("gave up %s: the database stayed unavailable", what)
+            raise
 
     async def on_command(self, command: Command) -> CommandReply:
         reply = await self.commands.handle(command)
         log.info("/%s by %s: %s", command.name, command.user.name, "ok" if reply.ok else "refused")
         self._on_change()
         return reply
+
+
+__all__ = ["ChatService", "MessageChange", "Recorded"]

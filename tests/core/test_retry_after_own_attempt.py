@@ -1,5 +1,5 @@
 """``retry_transient(failed=...)``: a caller that made the first attempt itself (the batched
-message path, bot/core/intake.py) gets the same attempts and waits as if the wrapper had made
+message path, bot/core/service.py) gets the same attempts and waits as if the wrapper had made
 it: the retries go on from the first one, and a lasting error is raised at once."""
 
 from __future__ import annotations

@@ -186,21 +186,22 @@ async def test_retry_backs_off_and_gives_up_on_lasting_or_real_errors() -> None:
 
 async def test_a_reply_meeting_a_flaky_database_is_stored_once(h: Harness) -> None:
     await h.run_until(at(6))
-    real_add = h.store.add_message
+    writer = h.service.recorder.writer
+    real_write = writer.write
     failures = iter([sqlite_error("database is locked"), ConnectionResetError(104, "reset")])
     delays: list[float] = []
 
-    async def flaky_add(row, *, is_host):  # type: ignore[no-untyped-def]
+    async def flaky_write(conn, rows, runs):  # type: ignore[no-untyped-def]
         error = next(failures, None)
         if error is not None:
             raise error
-        return await real_add(row, is_host=is_host)
+        return await real_write(conn, rows, runs)
 
     async def sleep(delay: float) -> None:
         delays.append(delay)
 
-    h.store.add_message = flaky_add  # type: ignore[method-assign]
-    h.service.intake.sleep = sleep
+    writer.write = flaky_write  # type: ignore[method-assign]
+    h.service.sleep = sleep
     assert await h.service.on_event(message("A1 through the storm", at(6)))
     assert delays == [0.25, 0.5]
     assert [m.text for m in await h.store.run_messages((await h.run()).id or 0)] == [
@@ -261,7 +262,7 @@ def pausable_pg() -> Iterator[PausablePostgres]:
 async def pg_harness(pausable_pg: PausablePostgres) -> AsyncIterator[Harness]:
     store = await open_store(pausable_pg.url().render_as_string(hide_password=False))
     harness = await Harness(store, SimClock(at(-1))).start()
-    harness.service.intake.retry = FAST
+    harness.service.retry = FAST
     yield harness
     await store.close()
 
@@ -281,7 +282,7 @@ async def test_replies_sent_while_postgresql_is_down_are_stored_when_it_returns(
             retried.set()
         await asyncio.sleep(delay)
 
-    h.service.intake.sleep = sleep
+    h.service.sleep = sleep
     pausable_pg.pause()
     replies = [
         asyncio.create_task(h.service.on_event(message(f"A1 reply {i}", at(6), user=f"u{i}")))

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.core.events import ChannelRef, IncomingMessage, User
-from bot.core.intake import Intake
+from bot.core.recorder import MessageRecorder
 from bot.core.store import Store, open_store
 from tests.durability.procs import (
     Workers,
@@ -32,7 +32,7 @@ STEP_KEYS = ["intro", "question:Q1", "question:Q2", "question:Q3", "outro", "rec
 
 async def reply(store: Store, user: str, text: str) -> None:
     """A participant's reply arriving now, recorded by whichever process got the event (here:
-    the test itself, through the same intake the adapters use)."""
+    the test itself, through the same recorder the adapters' ChatService uses)."""
     event = IncomingMessage(
         "console",
         ChannelRef("proc", "proc"),
@@ -41,7 +41,7 @@ async def reply(store: Store, user: str, text: str) -> None:
         text,
         datetime.now(UTC),
     )
-    assert await Intake(store).handle(event) is not None, text
+    assert await MessageRecorder(store).submit(event) is not None, text
 
 
 def keys(out: Path) -> Counter[str]:

@@ -7,16 +7,17 @@ Time before the start (announcements) passes instantly; from the start on, the c
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
 from bot.adapters.console.port import ConsolePort
 from bot.adapters.console.replies import Reply, edit_time
 from bot.core.clock import SimClock, SystemClock, sleep_until
-from bot.core.commands import Commands
 from bot.core.engine import RUN_LEAD, Engine
 from bot.core.events import (
     ChannelRef,
@@ -24,18 +25,18 @@ from bot.core.events import (
     IncomingMessage,
     MessageDeleted,
     MessageEdited,
-    PlatformEvent,
     ReactionChanged,
     User,
 )
-from bot.core.intake import Intake
 from bot.core.plan import Chat, Plan, Schedule
 from bot.core.ports import Attachment
 from bot.core.recap import build_recap
+from bot.core.recorder import Recorded
 from bot.core.recurrence import last_start, next_start
 from bot.core.run_states import DONE
+from bot.core.service import ChatService
 from bot.core.snapshot import load_run_view
-from bot.core.store import RunRow, Store
+from bot.core.store import Store
 from bot.export.json_export import run_document
 from bot.export.markdown import recap_markdown
 from bot.export.pictures import recap_pictures
@@ -84,8 +85,8 @@ class Rehearsal:
         self.engine = Engine(
             self.plan, store, lambda _: self.port, self.clock, illustrate=recap_pictures
         )
-        self.intake = Intake(store)
-        self.commands = Commands(self.engine, self.intake)
+        self.service = ChatService(self.engine)
+        self._threads: dict[str, str | None] = {}
         self.replies = replies
         self.speed = speed
         self.channel = ChannelRef(chat.channel.lstrip("#"), chat.channel.lstrip("#"))
@@ -93,14 +94,14 @@ class Rehearsal:
 
     async def run(self) -> RehearsalResult:
         await self.engine.start()
-        pending = list(self.script)
+        pending = deque(self.script)
         wake = await self.engine.tick()
         spins = 0
         while True:
             run = await self._run()
             if run is not None and run.state in DONE and not pending:
                 break
-            next_event = self.start + pending[0].offset if pending else None
+            next_event = self._due(pending[0]) if pending else None
             target = min((t for t in (wake, next_event) if t is not None), default=None)
             if target is None:
                 break
@@ -110,9 +111,12 @@ class Rehearsal:
                     await sleep_until(self.clock, target, self.speed)
                 self.clock.set(target)
             commanded = False
-            while pending and self.start + pending[0].offset <= self.clock.now():
-                commanded |= await self._play(pending.pop(0))
-            # Messages never bring the next wake-up forward (see ChatService.on_event);
+            while pending and self._due(pending[0]) <= self.clock.now():
+                if pending[0].action == "message" and not self._is_command(pending[0]):
+                    await self._play_wave(self._wave(pending, wake))
+                else:
+                    commanded |= await self._play(pending.popleft())
+            # Messages never bring the next wake-up forward (see ChatService.record);
             # commands and due wake-ups do.
             if commanded or (wake is not None and wake <= self.clock.now()):
                 wake = await self.engine.tick()
@@ -125,81 +129,118 @@ class Rehearsal:
         runs = await self.store.runs_for_chat(self.chat.id)
         return runs[-1] if runs else None
 
+    def _due(self, item: Scripted) -> datetime:
+        return self.start + item.offset
+
+    def _is_command(self, item: Scripted) -> bool:
+        return self.replies[item.index].text.startswith("/")
+
+    def _wave(self, pending: deque[Scripted], wake: datetime | None) -> list[Scripted]:
+        """The replies to send together: at full speed every plain message up to the engine's
+        next wake-up (nothing in between can change where they go), else those due now.
+
+        A command, an edit or a delete ends the wave, so each sees the messages before it
+        stored, exactly as if everything had been sent one at a time.
+        """
+        horizon = self.clock.now()
+        if self.speed == float("inf"):
+            horizon = max(horizon, wake) if wake is not None else datetime.max.replace(tzinfo=UTC)
+        wave: list[Scripted] = []
+        while pending and self._due(pending[0]) <= horizon:
+            item = pending[0]
+            if item.action != "message" or self._is_command(item):
+                break
+            wave.append(pending.popleft())
+        return wave
+
+    async def _play_wave(self, wave: list[Scripted]) -> None:
+        """Send a wave's messages through the service at once (the recorder stores them in a
+        few group commits), then their reactions, in the order of the script."""
+        if not wave:
+            return
+        self.clock.set(max(self.clock.now(), self._due(wave[-1])))
+        messages = [await self._message(item, self.replies[item.index]) for item in wave]
+        recorded = await asyncio.gather(*(self.service.record(m) for m in messages))
+        for item, message, where in zip(wave, messages, recorded, strict=True):
+            self._say(message, self.replies[item.index], where, self._due(item))
+        reactions = [r for item in wave for r in self._reactions(item)]
+        await asyncio.gather(*(self.service.on_event(r) for r in reactions))
+
     async def _play(self, item: Scripted) -> bool:
         """Deliver one scripted item; True when it was a command."""
         reply = self.replies[item.index]
-        events = self._events(item, reply)
-        for event in events:
-            await self._deliver(event, reply)
-        return any(isinstance(e, Command) for e in events)
-
-    def _events(self, item: Scripted, reply: Reply) -> list[PlatformEvent | Command]:
         now = self.clock.now()
         message_id = self._message_id(item.index)
-        user = User(id=reply.user, name=reply.user)
+        channel = self.channel
         if item.action == "edit":
-            return [MessageEdited(PLATFORM, self.channel, message_id, reply.edit or "", now)]
-        if item.action == "delete":
-            return [MessageDeleted(PLATFORM, self.channel, message_id, now)]
-        if reply.text.startswith("/"):
-            name, _, args = reply.text[1:].partition(" ")
-            return [Command(PLATFORM, self.channel, user, name, now, args)]
-        events: list[PlatformEvent | Command] = [
-            IncomingMessage(
-                PLATFORM,
-                self.channel,
-                message_id,
-                user,
-                reply.text,
-                now,
-                thread_id=None,
-                reply_to=self._message_id(reply.reply_to) if reply.reply_to is not None else None,
+            await self.service.on_event(
+                MessageEdited(PLATFORM, channel, message_id, reply.edit or "", now)
             )
+        elif item.action == "delete":
+            await self.service.on_event(MessageDeleted(PLATFORM, channel, message_id, now))
+        elif self._is_command(item):
+            name, _, args = reply.text[1:].partition(" ")
+            user = User(id=reply.user, name=reply.user)
+            command = Command(PLATFORM, channel, user, name, now, args)
+            answer = await self.service.on_command(command)
+            self.port.write(f"[{self.port.stamp()}] {user.name}: /{name} {args}")
+            self.port.write(f"{'':10} (to {user.name}) {answer.text}")
+            return True
+        else:
+            await self._play_wave([item])
+        return False
+
+    async def _message(self, item: Scripted, reply: Reply) -> IncomingMessage:
+        at = self._due(item)
+        reply_to = self._message_id(reply.reply_to) if reply.reply_to is not None else None
+        user = User(id=reply.user, name=reply.user)
+        thread = await self._thread_of(reply.thread) if reply.thread else None
+        return IncomingMessage(
+            PLATFORM,
+            self.channel,
+            self._message_id(item.index),
+            user,
+            reply.text,
+            at,
+            thread_id=thread,
+            reply_to=reply_to,
+        )
+
+    def _reactions(self, item: Scripted) -> list[ReactionChanged]:
+        reply = self.replies[item.index]
+        message_id = self._message_id(item.index)
+        at = self._due(item)
+        return [
+            ReactionChanged(PLATFORM, self.channel, message_id, User(p, p), emoji, True, at)
+            for emoji, people in reply.reactions.items()
+            for p in people
         ]
-        for emoji, people in reply.reactions.items():
-            events += [
-                ReactionChanged(PLATFORM, self.channel, message_id, User(p, p), emoji, True, now)
-                for p in people
-            ]
-        return events
+
+    def _say(
+        self, message: IncomingMessage, reply: Reply, where: Recorded | None, at: datetime
+    ) -> None:
+        went = f"-> {where.question_id or where.reason}" if where else "(not recorded)"
+        thread = f" [thread {reply.thread}]" if reply.thread else ""
+        self.port.write(
+            f"[{self.port.stamp(at)}] {message.user.name}{thread} {went}: {message.text}"
+        )
 
     def _message_id(self, index: int) -> str:
         """Unique per rehearsed run, so two rehearsals can share one database."""
         return f"{self.start:%Y%m%dT%H%M}-m{index}"
 
-    async def _deliver(self, event: PlatformEvent | Command, reply: Reply) -> None:
-        if isinstance(event, Command):
-            answer = await self.commands.handle(event)
-            self.port.write(f"[{self.port.stamp()}] {event.user.name}: /{event.name} {event.args}")
-            self.port.write(f"{'':10} (to {event.user.name}) {answer.text}")
-            return
-        if isinstance(event, IncomingMessage) and reply.thread:
-            event = await self._in_thread(event, reply.thread)
-        if isinstance(event, IncomingMessage):
-            stored = await self.intake.on_message(event)
-            where = f"-> {stored.question_id or stored.reason}" if stored else "(not recorded)"
-            thread = f" [thread {reply.thread}]" if reply.thread else ""
-            self.port.write(
-                f"[{self.port.stamp()}] {event.user.name}{thread} {where}: {event.text}"
-            )
-        else:
-            await self.intake.handle(event)
-
-    async def _in_thread(self, event: IncomingMessage, question_id: str) -> IncomingMessage:
+    async def _thread_of(self, question_id: str) -> str | None:
+        """The thread of a question's post, as the platform would give it to a reply there
+        (remembered once posted: a posted question never moves)."""
+        if question_id in self._threads:
+            return self._threads[question_id]
         run = await self._run()
         posts = await self.store.posts(run.id or 0) if run else []
         post = next((p for p in posts if p.question_id == question_id and p.message_id), None)
-        thread = (post.thread_id or post.message_id) if post else None
-        return IncomingMessage(
-            event.platform,
-            event.channel,
-            event.message_id,
-            event.user,
-            event.text,
-            event.at,
-            thread_id=thread,
-            reply_to=event.reply_to,
-        )
+        if post is None:
+            return None
+        thread = self._threads[question_id] = post.thread_id or post.message_id
+        return thread
 
     async def _result(self) -> RehearsalResult:
         run = await self._run()

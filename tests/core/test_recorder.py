@@ -1,6 +1,7 @@
-"""Group commit (bot/core/ingest.py) stores exactly what the one-by-one path stores.
+"""The recorder (bot/core/recorder.py) stores a burst exactly as the same messages one by one.
 
-Messages submitted together land in one batch; these tests check that duplicates are still
+Messages submitted together land in one batch (one alone is a batch of one); these tests
+check that duplicates are still
 ignored, arrival order is kept, a reply to a message in the same batch inherits its question,
 run changes are seen at once, failures are contained, and a caller returns only after commit.
 """
@@ -19,8 +20,8 @@ from sqlalchemy.exc import OperationalError
 from bot.core.clock import SimClock
 from bot.core.engine import Engine
 from bot.core.events import IncomingMessage, User
-from bot.core.ingest import IngestBatcher
 from bot.core.plan import Plan
+from bot.core.recorder import MessageRecorder
 from bot.core.service import ChatService
 from bot.core.store import RetryPolicy, Store, open_store
 from tests.conftest import T0
@@ -35,15 +36,14 @@ def at(minutes: float) -> datetime:
 
 
 class Chat:
-    """An engine, a service (batched or not) and a clock on one SQLite store."""
+    """An engine, a service and a clock on one SQLite store."""
 
-    def __init__(self, store: Store, *, batch: bool, plan: Plan | None = None) -> None:
+    def __init__(self, store: Store, *, plan: Plan | None = None) -> None:
         self.store = store
         self.clock = SimClock(T0.replace(hour=18))
         self.port = FakePort()
         self.engine = Engine(plan or make_plan(), store, lambda _: self.port, self.clock)
-        self.service = ChatService(self.engine, batch=batch)
-        self.service.intake.retry = FAST
+        self.service = ChatService(self.engine, retry=FAST)
 
     async def run_until(self, when: datetime) -> None:
         await self.engine.start()
@@ -56,7 +56,7 @@ class Chat:
         await self.engine.tick()
 
     async def together(self, *events: IncomingMessage) -> list[bool]:
-        """Deliver concurrently, so a batcher stores them in one transaction."""
+        """Deliver concurrently, so the recorder stores them in one transaction."""
         return list(await asyncio.gather(*(self.service.on_event(e) for e in events)))
 
     async def one_by_one(self, *events: IncomingMessage) -> list[bool]:
@@ -117,8 +117,8 @@ def script(q1_thread: str | None) -> list[IncomingMessage]:
 
 async def burst_equals_one_by_one(one_store: Store, batched_store: Store) -> None:
     plan = make_plan(threads="per-question")
-    one = Chat(one_store, batch=False, plan=plan)
-    batched = Chat(batched_store, batch=True, plan=plan)
+    one = Chat(one_store, plan=plan)
+    batched = Chat(batched_store, plan=plan)
     results = []
     for chat, deliver in ((one, Chat.one_by_one), (batched, Chat.together)):
         await chat.run_until(at(6))
@@ -129,8 +129,8 @@ async def burst_equals_one_by_one(one_store: Store, batched_store: Store) -> Non
     assert results[1] == [True] * 7 + [False] * 4 + [True]
     assert await one.stored() == await batched.stored()
     assert await one.people() == await batched.people()
-    assert batched.service.intake.batcher is not None
-    assert batched.service.intake.batcher.batches <= 2  # the burst went in one transaction
+    assert batched.service.recorder.batches <= 2  # the burst went in one transaction
+    assert one.service.recorder.batches >= len(script(None)) - 1  # each alone (not the bot's)
 
 
 async def test_a_burst_is_stored_exactly_as_one_by_one(stores: tuple[Store, Store]) -> None:
@@ -143,14 +143,14 @@ async def test_a_platform_host_hint_makes_a_host_message_as_one_by_one(
     """A person the platform marks as a host (a Discord host role), not in the plan's list."""
     hinted = User("rolehost", "rolehost", is_host_hint=True)
     kinds = []
-    for store, batch in zip(stores, (False, True), strict=True):
-        chat = Chat(store, batch=batch)
+    for store, deliver in zip(stores, (Chat.one_by_one, Chat.together), strict=True):
+        chat = Chat(store)
         await chat.run_until(at(21))
         first = message("welcome all", at(21.1), message_id="w1")
         hint = IncomingMessage(
             "console", first.channel, "w2", hinted, "A1 from the role", at(21.2)
         )
-        await chat.together(first, hint)
+        await deliver(chat, first, hint)
         kinds.append([(m[0], m[2]) for m in await chat.stored()])
     assert kinds[0] == kinds[1] == [("w1", "answer"), ("w2", "host")]
 
@@ -171,7 +171,7 @@ async def test_a_burst_is_stored_exactly_as_one_by_one_on_postgresql(
 async def test_a_reply_in_the_same_batch_inherits_its_parents_question(
     stores: tuple[Store, Store],
 ) -> None:
-    chat = Chat(stores[1], batch=True)
+    chat = Chat(stores[1])
     await chat.run_until(at(21))  # Q2 is open
     await chat.together(
         message("A1 looking back", at(21), message_id="p1"),
@@ -183,7 +183,7 @@ async def test_a_reply_in_the_same_batch_inherits_its_parents_question(
 
 
 async def test_arrival_order_is_kept_and_counts_add_up(stores: tuple[Store, Store]) -> None:
-    chat = Chat(stores[1], batch=True)
+    chat = Chat(stores[1])
     await chat.run_until(at(6))
     burst = [message(f"A1 n{i}", at(6 + i / 100), user=f"u{i % 3}", message_id=f"m{i}") for i in range(30)]
     assert await chat.together(*burst) == [True] * 30
@@ -196,7 +196,7 @@ async def test_arrival_order_is_kept_and_counts_add_up(stores: tuple[Store, Stor
 
 
 async def test_a_run_change_is_seen_by_the_next_batch(stores: tuple[Store, Store]) -> None:
-    chat = Chat(stores[1], batch=True)
+    chat = Chat(stores[1])
     await chat.run_until(at(6))
     await chat.together(message("first", at(6), message_id="a"))
     await chat.run_until(at(21))  # Q2 went up: the cached run is stale
@@ -205,7 +205,7 @@ async def test_a_run_change_is_seen_by_the_next_batch(stores: tuple[Store, Store
 
 
 async def test_a_late_answer_still_updates_the_posted_recap(stores: tuple[Store, Store]) -> None:
-    chat = Chat(stores[1], batch=True)
+    chat = Chat(stores[1])
     await chat.run_until(at(6))
     await chat.together(message("A1 on time", at(6)))
     await chat.run_until(at(61))
@@ -217,19 +217,19 @@ async def test_a_late_answer_still_updates_the_posted_recap(stores: tuple[Store,
 async def test_the_caller_returns_only_after_its_batch_is_committed(
     stores: tuple[Store, Store], tmp_path: Path
 ) -> None:
-    chat = Chat(stores[1], batch=True)
+    chat = Chat(stores[1])
     await chat.run_until(at(6))
     log: list[str] = []
-    batcher = chat.service.intake.batcher
-    assert isinstance(batcher, IngestBatcher)
-    write = batcher._writer.write
+    batcher = chat.service.recorder
+    assert isinstance(batcher, MessageRecorder)
+    write = batcher.writer.write
 
     async def logged(conn, rows, runs):  # type: ignore[no-untyped-def]
         written = await write(conn, rows, runs)  # insert, upsert and commit
         log.append("commit")
         return written
 
-    batcher._writer.write = logged  # type: ignore[method-assign]
+    batcher.writer.write = logged  # type: ignore[method-assign]
 
     async def deliver(i: int) -> int:
         assert await chat.service.on_event(message(f"A1 {i}", at(6), message_id=f"d{i}"))
@@ -248,9 +248,9 @@ async def test_the_caller_returns_only_after_its_batch_is_committed(
 async def test_a_reply_to_a_message_still_being_written_inherits_its_question(
     stores: tuple[Store, Store],
 ) -> None:
-    chat = Chat(stores[1], batch=True)
-    batcher = chat.service.intake.batcher
-    assert isinstance(batcher, IngestBatcher)
+    chat = Chat(stores[1])
+    batcher = chat.service.recorder
+    assert isinstance(batcher, MessageRecorder)
     batcher.max_batch = 2  # four messages: the second pair is attributed while the first
     await chat.run_until(at(21))  # pair is written
     assert await chat.together(
@@ -267,10 +267,10 @@ async def test_a_reply_to_a_message_still_being_written_inherits_its_question(
 async def test_an_outage_fails_the_batch_and_every_caller_retries(
     stores: tuple[Store, Store],
 ) -> None:
-    chat = Chat(stores[1], batch=True)
+    chat = Chat(stores[1])
     await chat.run_until(at(6))
-    batcher = chat.service.intake.batcher
-    assert isinstance(batcher, IngestBatcher)
+    batcher = chat.service.recorder
+    assert isinstance(batcher, MessageRecorder)
     real = batcher._store
     calls = 0
 
@@ -291,10 +291,10 @@ async def test_an_outage_fails_the_batch_and_every_caller_retries(
 async def test_a_message_that_cannot_be_stored_does_not_sink_its_batch(
     stores: tuple[Store, Store],
 ) -> None:
-    chat = Chat(stores[1], batch=True)
+    chat = Chat(stores[1])
     await chat.run_until(at(6))
-    batcher = chat.service.intake.batcher
-    assert isinstance(batcher, IngestBatcher)
+    batcher = chat.service.recorder
+    assert isinstance(batcher, MessageRecorder)
     real = batcher._store
 
     async def picky(ready):  # type: ignore[no-untyped-def]

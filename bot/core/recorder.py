@@ -1,8 +1,8 @@
-"""Group commit for incoming messages: many replies, one transaction, same answers.
+"""The recorder: every incoming message is stored by group commit, live, rehearsed or tested.
 
 Why: a busy chat delivers hundreds of replies a second, and storing each one in its own
 transaction (several queries, one commit, one thread hop per query) tops out near a hundred
-messages a second on SQLite. The batcher collects the messages that arrive while the previous
+messages a second on SQLite. The recorder collects the messages that arrive while the previous
 batch is being written (or within ``max_wait``, up to ``max_batch``) and stores them together:
 
 - the live runs are read once per batch, and re-parsed only when a run changed (a cheap
@@ -14,11 +14,14 @@ batch is being written (or within ``max_wait``, up to ``max_batch``) and stores 
   the driver (no per-value work in SQLAlchemy), so duplicates (the unique platform message id)
   are still ignored; the participants' counts and last times are upserted once per person;
 - every caller awaits the commit of its own batch: a message is stored before it is
-  acknowledged, as on the one-by-one path.
+  acknowledged.
 
 A batch that fails for a lasting reason (not a database outage) is split and retried one by
 one, so one bad message cannot sink its neighbours; an outage fails the whole batch and each
-caller's retry (see ``Intake.handle``) submits its message again.
+caller's retry (see ``ChatService``) submits its message again.
+
+A batch of one is a batch: a message that arrives alone goes the same way, so what the tests
+and the rehearsal store is what production stores.
 """
 
 from __future__ import annotations
@@ -26,104 +29,56 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from itertools import chain
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import configure_mappers
 
-from bot.core.attribution import Attributor, Context
+from bot.core.attribution import Attribution, Attributor
 from bot.core.events import IncomingMessage
-from bot.core.plan import Chat, chat_from_json
-from bot.core.run_states import LIVE, OPEN, RunState
-from bot.core.run_window import MAX_LATE_WINDOW, accepts, in_channel
-from bot.core.store import MessageRow, ParticipantRow, PostRow, RunRow, Store, is_transient
-from bot.core.store.database import storable
+from bot.core.plan import Chat
+from bot.core.recorder_sql import (
+    MAX_BATCH,
+    Key,
+    PostgresWriter,
+    Row,
+    SqliteWriter,
+    messages_table,
+    optional_text,
+    storable_text,
+    time_converter,
+)
+from bot.core.routing import MAX_LATE_WINDOW, RunFacts, channel_runs, choose_run
+from bot.core.run_states import OPEN, RunState
+from bot.core.store import PostRow, RunRow, Store, is_transient
 
-log = logging.getLogger("chathost.ingest")
+log = logging.getLogger("chathost.recorder")
 
-# SQLite allows 32,766 bound values per statement: 1,000 rows of 20 columns fit.
-MAX_BATCH = 1000
 # Positive thread -> question answers remembered; cleared wholesale past this size.
 CACHE_SIZE = 50_000
 
-_messages = MessageRow.__table__  # type: ignore[attr-defined]
-_participants = ParticipantRow.__table__  # type: ignore[attr-defined]
 _runs = RunRow.__table__  # type: ignore[attr-defined]
 _posts = PostRow.__table__  # type: ignore[attr-defined]
 
-# The columns written, in the order of the row tuples below. Checked against the tables at
-# import, so a column added to the schema cannot be silently left out of batched writes.
-MESSAGE_COLUMNS = (
-    "run_id",
-    "platform",
-    "channel_id",
-    "platform_message_id",
-    "user_id",
-    "user_name",
-    "text",
-    "original_text",
-    "kind",
-    "question_id",
-    "reason",
-    "fallback_question",
-    "thread_question",
-    "thread_id",
-    "reply_to",
-    "created_at",
-    "received_at",
-    "edited_at",
-    "edit_count",
-    "deleted_at",
-)
-PARTICIPANT_COLUMNS = (
-    "run_id",
-    "user_id",
-    "user_name",
-    "is_host",
-    "first_at",
-    "last_at",
-    "messages",
-)
-for _table, _columns in ((_messages, MESSAGE_COLUMNS), (_participants, PARTICIPANT_COLUMNS)):
-    if {c.name for c in _table.c} - {"id"} != set(_columns):
-        raise RuntimeError(f"bot/core/ingest.py does not write every column of {_table.name}")
 
-Key = tuple[str, str, str]  # (platform, channel id, platform message id), as stored
-Row = tuple[Any, ...]
-# What a write tells: the keys inserted (None: all of them) and the state of each run, read
-# inside the write's transaction (the service refreshes a posted recap when a late answer
-# lands in a summarised run; reading it there, no summary can slip in unseen).
-Written = tuple[set[Key] | None, dict[int, str]]
+@dataclass(frozen=True)
+class Recorded:
+    """Where a stored message went: its run, its question (None: before the first one or
+    after the end) and why (a label, a thread, a reply, the open question)."""
 
-
-def _storable(value: str) -> str:
-    """``storable`` with a fast path: plain ASCII without NUL needs no scan."""
-    if value.isascii() and "\x00" not in value:
-        return value
-    return storable(value)
-
-
-def _opt(value: str | None) -> str | None:
-    return None if value is None else _storable(value)
-
-
-def choose_run(candidates: Iterable[RunRow], at: datetime) -> RunRow | None:
-    """The run a message at ``at`` belongs to among a channel's runs: a live run wins over a
-    pre-chat or late one, then the latest start (the rule of ``Intake.run_for``)."""
-    taking = [r for r in candidates if accepts(r, chat_from_json(r.plan_json), at)]
-    taking.sort(key=lambda r: (r.state not in LIVE, -r.scheduled_start.timestamp()))
-    return taking[0] if taking else None
+    run_id: int
+    question_id: str | None
+    reason: str
 
 
 @dataclass
 class _Item:
     event: IncomingMessage
-    future: asyncio.Future[int | None]
+    future: asyncio.Future[Recorded | None]
 
 
 class _LiveRuns:
@@ -162,101 +117,11 @@ class _LiveRuns:
         key = (event.platform, event.channel.id, event.channel.name)
         found = self._by_channel.get(key)
         if found is None:
-            candidates = [
-                r
-                for r in sorted(self.runs.values(), key=lambda r: (r.scheduled_start, r.id or 0))
-                if r.platform == event.platform and in_channel(r, event.channel)
-            ]
-            live = [r for r in candidates if r.state in LIVE]
-            live.sort(key=lambda r: -r.scheduled_start.timestamp())
-            found = self._by_channel[key] = (live[0] if live else None, candidates)
+            found = self._by_channel[key] = channel_runs(
+                self.runs.values(), event.platform, event.channel
+            )
         fixed, candidates = found
         return fixed if fixed is not None else choose_run(candidates, event.at)
-
-
-class _SqliteWriter:
-    """Multi-row INSERT .. RETURNING, then executemany, through the aiosqlite connection, in
-    one transaction (the driver begins it at the first INSERT; we commit or roll back)."""
-
-    def __init__(self) -> None:
-        names = ", ".join(MESSAGE_COLUMNS)
-        self._head = f"INSERT INTO messages ({names}) VALUES "
-        self._marks = "(" + ", ".join("?" * len(MESSAGE_COLUMNS)) + ")"
-        self._tail = (
-            " ON CONFLICT DO NOTHING RETURNING id, platform, channel_id, platform_message_id"
-        )
-        people = ", ".join(PARTICIPANT_COLUMNS)
-        self._people_head = f"INSERT INTO participants ({people}) VALUES "
-        self._people_marks = "(" + ", ".join("?" * len(PARTICIPANT_COLUMNS)) + ")"
-        self._people_tail = (
-            " ON CONFLICT (run_id, user_id) DO UPDATE SET"
-            " messages = participants.messages + excluded.messages,"
-            " last_at = max(participants.last_at, excluded.last_at)"
-        )
-
-    async def write(self, conn: AsyncConnection, rows: Sequence[Row], runs: list[int]) -> Written:
-        """Store ``rows`` and count their authors; the keys inserted and the runs' states."""
-        driver = (await conn.get_raw_connection()).driver_connection
-        sql = self._head + ", ".join([self._marks] * len(rows)) + self._tail
-        try:
-            found = await driver.execute_fetchall(sql, list(chain.from_iterable(rows)))
-            inserted = _inserted(rows, found)
-            people = _participant_rows(rows, inserted)
-            if people:  # one statement, not one per person: one step of the database
-                marks = ", ".join([self._people_marks] * len(people))
-                sql = self._people_head + marks + self._people_tail
-                await driver.execute(sql, list(chain.from_iterable(people)))
-            # Read under the write lock we hold: no transition can slip in before our commit.
-            marks = ", ".join("?" * len(runs))
-            states = await driver.execute_fetchall(
-                f"SELECT id, state FROM runs WHERE id IN ({marks})", runs
-            )
-            await driver.commit()
-        except BaseException:
-            await asyncio.shield(driver.rollback())
-            raise
-        return inserted, {int(i): str(state) for i, state in states}
-
-
-class _PostgresWriter:
-    """``INSERT .. SELECT FROM unnest(arrays)``: one round trip however many rows (asyncpg),
-    in an asyncpg transaction of its own."""
-
-    def __init__(self, dialect: Any) -> None:
-        def arrays(table: Any, columns: Sequence[str]) -> str:
-            types = [table.c[name].type.compile(dialect=dialect) for name in columns]
-            return ", ".join(f"${i}::{t}[]" for i, t in enumerate(types, 1))
-
-        names = ", ".join(MESSAGE_COLUMNS)
-        numbered = ", ".join(f"c{i}" for i in range(len(MESSAGE_COLUMNS)))
-        self._insert = (
-            f"INSERT INTO messages ({names})"
-            f" SELECT {numbered} FROM unnest({arrays(_messages, MESSAGE_COLUMNS)})"
-            f" WITH ORDINALITY AS u({numbered}, n) ORDER BY n"
-            " ON CONFLICT DO NOTHING RETURNING id, platform, channel_id, platform_message_id"
-        )
-        people = ", ".join(PARTICIPANT_COLUMNS)
-        self._upsert = (
-            f"INSERT INTO participants ({people})"
-            f" SELECT * FROM unnest({arrays(_participants, PARTICIPANT_COLUMNS)})"
-            " ON CONFLICT (run_id, user_id) DO UPDATE SET"
-            " messages = participants.messages + excluded.messages,"
-            " last_at = GREATEST(participants.last_at, excluded.last_at)"
-        )
-        self._states = "SELECT id, state FROM runs WHERE id = ANY($1::int[]) FOR SHARE"
-
-    async def write(self, conn: AsyncConnection, rows: Sequence[Row], runs: list[int]) -> Written:
-        """Store ``rows`` and count their authors; the keys inserted and the runs' states."""
-        driver = (await conn.get_raw_connection()).driver_connection
-        async with driver.transaction():
-            found = await driver.fetch(self._insert, *zip(*rows, strict=True))
-            inserted = _inserted(rows, found)
-            people = _participant_rows(rows, inserted)
-            if people:
-                await driver.execute(self._upsert, *zip(*people, strict=True))
-            # FOR SHARE holds off a transition of these runs until we commit.
-            states = await driver.fetch(self._states, runs)
-        return inserted, {int(r[0]): str(r[1]) for r in states}
 
 
 @dataclass
@@ -264,24 +129,13 @@ class _Prepared:
     """A batch decided in memory: each event's run and key (None: not stored) and the rows."""
 
     items: list[_Item]
-    run_ids: list[int | None]
+    outcomes: list[Recorded | None]
     keys: list[Key | None]
     rows: list[Row]
     questions: dict[Key, str | None]  # the question of each row, for replies in later batches
 
 
-@dataclass(frozen=True)
-class _RunFacts:
-    """What attribution reads of a run, taken once per batch (not per message)."""
-
-    id: int
-    chat: Chat
-    thread_id: str | None
-    open_question: str | None
-    ended: bool
-
-
-class IngestBatcher:
+class MessageRecorder:
     """Stores incoming messages in batches; ``submit`` returns once its batch is committed.
 
     Two stages overlap: while one batch is written and committed (in the database's thread
@@ -307,20 +161,18 @@ class IngestBatcher:
         self._threads: dict[tuple[int, str], str] = {}
         self._hosts: dict[tuple[str, str, str, str], bool] = {}
         dialect = store.engine.dialect
-        self._writer = (
-            _PostgresWriter(dialect) if store.dialect == "postgresql" else _SqliteWriter()
-        )
-        self._when = _time_converter(dialect)
+        self.writer = PostgresWriter(dialect) if store.dialect == "postgresql" else SqliteWriter()
+        self._when = time_converter(dialect)
         # Reads only: on PostgreSQL AUTOCOMMIT spares the BEGIN/ROLLBACK round trips around
         # them. SQLite's driver begins no transaction for a SELECT anyway, and switching the
         # isolation level there costs two thread hops per batch.
         self._autocommit_reads = store.dialect == "postgresql"
         self._parents_stmt: Any = select(
-            _messages.c.platform_message_id, _messages.c.question_id
+            messages_table.c.platform_message_id, messages_table.c.question_id
         ).where(
-            _messages.c.platform == bindparam("platform"),
-            _messages.c.channel_id == bindparam("channel"),
-            _messages.c.platform_message_id.in_(bindparam("ids", expanding=True)),
+            messages_table.c.platform == bindparam("platform"),
+            messages_table.c.channel_id == bindparam("channel"),
+            messages_table.c.platform_message_id.in_(bindparam("ids", expanding=True)),
         )
         if store.dialect == "postgresql":
             # One index probe per id. PostgreSQL plans ``id IN (...)`` as a scan of the whole
@@ -342,15 +194,15 @@ class IngestBatcher:
             .order_by(_posts.c.id)
         )
 
-    def submit(self, event: IncomingMessage) -> asyncio.Future[int | None]:
-        """Queue ``event`` for its batch; the future gives, once the batch is committed, the
-        id of its run, or None (no run, or duplicate).
+    def submit(self, event: IncomingMessage) -> asyncio.Future[Recorded | None]:
+        """Queue ``event`` for its batch; the future gives, once the batch is committed, where
+        it was recorded, or None (no run takes it, a bot's message, or a duplicate).
 
         A plain function returning the future rather than a coroutine: one coroutine less
-        per message on the busiest path. ``await batcher.submit(event)`` reads the same.
+        per message on the busiest path. ``await recorder.submit(event)`` reads the same.
         """
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[int | None] = loop.create_future()
+        future: asyncio.Future[Recorded | None] = loop.create_future()
         if event.user.is_bot:
             future.set_result(None)
             return future
@@ -364,7 +216,7 @@ class IngestBatcher:
     # the pipeline
 
     async def _drain(self) -> None:
-        writing: asyncio.Task[list[int | None] | None] | None = None
+        writing: asyncio.Task[list[Recorded | None] | None] | None = None
         written: list[_Item] = []  # the callers of the batch ``writing`` stores
         batch: list[_Item] = []
         try:
@@ -381,7 +233,7 @@ class IngestBatcher:
                         ready = await self._prepare(batch)
                     except Exception as exc:
                         error = exc
-                finished: tuple[list[_Item], list[int | None]] | None = None
+                finished: tuple[list[_Item], list[Recorded | None]] | None = None
                 if writing is not None:
                     results = await writing
                     writing = None
@@ -425,7 +277,7 @@ class IngestBatcher:
         else:
             await asyncio.sleep(0)  # producers woken in this pass of the loop join in
 
-    async def _store_guarded(self, ready: _Prepared) -> list[int | None] | None:
+    async def _store_guarded(self, ready: _Prepared) -> list[Recorded | None] | None:
         """Store a prepared batch; its results for ``_answer``, or None if it failed (then
         its callers have had their answers from ``_fall_back``)."""
         try:
@@ -452,14 +304,14 @@ class IngestBatcher:
             else:
                 self._answer([item], results)
 
-    def _answer(self, items: list[_Item], results: list[int | None]) -> None:
+    def _answer(self, items: list[_Item], results: list[Recorded | None]) -> None:
         self.batches += 1
         self.messages += len(items)
         for item, result in zip(items, results, strict=True):
             if not item.future.done():
                 item.future.set_result(result)
 
-    async def _write(self, events: Sequence[IncomingMessage]) -> list[int | None]:
+    async def _write(self, events: Sequence[IncomingMessage]) -> list[Recorded | None]:
         """Attribute and store ``events`` in one go, with nothing else in flight."""
         items = [_Item(e, asyncio.get_running_loop().create_future()) for e in events]
         return await self._store(await self._prepare(items))
@@ -477,23 +329,23 @@ class IngestBatcher:
             runs = [self._live.choose(e) for e in events]
             threads = await self._thread_questions(conn, events, runs)
             parents = await self._parents(conn, events, runs)
-        rows, keys, run_ids, questions = self._attribute(events, runs, threads, parents)
-        return _Prepared(items, run_ids, keys, rows, questions)
+        rows, keys, outcomes, questions = self._attribute(events, runs, threads, parents)
+        return _Prepared(items, outcomes, keys, rows, questions)
 
     # stage 2: store
 
-    async def _store(self, ready: _Prepared) -> list[int | None]:
+    async def _store(self, ready: _Prepared) -> list[Recorded | None]:
         """Insert the rows and upsert the participants in one transaction; each event's run
         id (None when not stored: no run takes it, or a duplicate)."""
         if not ready.rows:
             return [None] * len(ready.items)
-        runs = sorted({r for r in ready.run_ids if r is not None})
+        runs = sorted({o.run_id for o in ready.outcomes if o is not None})
         async with self.store.engine.connect() as conn:
-            inserted, states = await self._writer.write(conn, ready.rows, runs)
+            inserted, states = await self.writer.write(conn, ready.rows, runs)
         self.states.update(states)
         return [
-            run_id if key is not None and (inserted is None or key in inserted) else None
-            for key, run_id in zip(ready.keys, ready.run_ids, strict=True)
+            outcome if key is not None and (inserted is None or key in inserted) else None
+            for key, outcome in zip(ready.keys, ready.outcomes, strict=True)
         ]
 
     async def _thread_questions(
@@ -526,8 +378,8 @@ class IngestBatcher:
         wanted: dict[tuple[str, str], set[str]] = {}
         for event, run in zip(events, runs, strict=True):
             if run is not None and event.reply_to:
-                channel = (event.platform, _storable(event.channel.id))
-                wanted.setdefault(channel, set()).add(_storable(event.reply_to))
+                channel = (event.platform, storable_text(event.channel.id))
+                wanted.setdefault(channel, set()).add(storable_text(event.reply_to))
         found: dict[Key, str | None] = {}
         for (platform, channel), ids in wanted.items():
             params = {"platform": platform, "channel": channel, "ids": sorted(ids)}
@@ -536,7 +388,7 @@ class IngestBatcher:
         return found
 
     def _is_host(self, chat: Chat, event: IncomingMessage) -> bool:
-        """As ``Intake.on_message`` decides it (``Chat.hosted_by``), remembered per person."""
+        """``Chat.hosted_by``, the one host check, remembered per person."""
         user = event.user
         if user.is_host_hint:
             return True
@@ -554,140 +406,80 @@ class IngestBatcher:
         runs: list[RunRow | None],
         threads: dict[tuple[int, str], str],
         parents: dict[Key, str | None],
-    ) -> tuple[list[Row], list[Key | None], list[int | None], dict[Key, str | None]]:
-        """Rows to insert, each event's key (None: not stored) and each row's question,
-        decided in arrival order so a reply sees the question of a message before it: one
-        stored earlier, then one in the batch in flight, then one earlier in this batch."""
+    ) -> tuple[list[Row], list[Key | None], list[Recorded | None], dict[Key, str | None]]:
+        """Rows to insert, each event's key and outcome (None: not stored) and each row's
+        question, decided in arrival order so a reply sees the question of a message before
+        it: one stored earlier, then one in the batch in flight, then one earlier in this
+        batch."""
         rows: list[Row] = []
         keys: list[Key | None] = []
-        run_ids: list[int | None] = []
+        outcomes: list[Recorded | None] = []
         batch: dict[Key, str | None] = {}
         in_flight = self._in_flight
-        facts: dict[int, _RunFacts] = {}
-        contexts: dict[tuple[int, str | None, str | None], Attributor] = {}
-        when = self._when
+        facts: dict[int, RunFacts] = {}
+        attributors: dict[tuple[int, str | None, str | None], Attributor] = {}
         for event, run in zip(events, runs, strict=True):
-            if run is None:
+            channel_id = storable_text(event.channel.id)
+            key = (event.platform, channel_id, storable_text(event.message_id))
+            if run is None or key in batch:  # no run takes it; or the same delivery twice
                 keys.append(None)
-                run_ids.append(None)
-                continue
-            channel_id = _storable(event.channel.id)
-            key = (event.platform, channel_id, _storable(event.message_id))
-            if key in batch:  # the same delivery twice in one batch: the first one counts
-                keys.append(None)
-                run_ids.append(None)
+                outcomes.append(None)
                 continue
             fact = facts.get(id(run))
             if fact is None:
-                fact = facts[id(run)] = _facts(run)
+                fact = facts[id(run)] = RunFacts.of(run)
             thread_question = None
-            if event.thread_id and event.thread_id != fact.thread_id:
-                thread_question = threads.get((fact.id, event.thread_id))
+            if fact.in_question_thread(event.thread_id):
+                thread_question = threads.get((fact.id, event.thread_id or ""))
             reply_question = None
             if event.reply_to:
-                parent = (event.platform, channel_id, _storable(event.reply_to))
+                parent = (event.platform, channel_id, storable_text(event.reply_to))
                 if parent in parents:
                     reply_question = parents[parent]
                 else:
                     reply_question = in_flight.get(parent, batch.get(parent))
             shape = (id(run), thread_question, reply_question)
-            attributor = contexts.get(shape)
+            attributor = attributors.get(shape)
             if attributor is None:
-                ctx = Context(
-                    question_ids=fact.chat.question_ids,
-                    thread_question=thread_question,
-                    reply_question=reply_question,
-                    open_question=fact.open_question,
-                    ended=fact.ended,
-                )
-                attributor = contexts[shape] = Attributor(ctx)
+                context = fact.context(thread_question, reply_question)
+                attributor = attributors[shape] = Attributor(context)
             result = attributor(event.text)
-            at = when(event.at)
             batch[key] = result.question_id
             keys.append(key)
-            run_ids.append(fact.id)
-            rows.append(
-                (
-                    fact.id,
-                    key[0],
-                    channel_id,
-                    key[2],
-                    _storable(event.user.id),
-                    _storable(event.user.label),
-                    _storable(event.text),
-                    None,
-                    "host" if self._is_host(fact.chat, event) else "answer",
-                    result.question_id,
-                    result.reason,
-                    attributor.fallback.question_id,
-                    thread_question,
-                    _opt(event.thread_id),
-                    _opt(event.reply_to),
-                    at,
-                    at,
-                    None,
-                    0,
-                    None,
-                )
-            )
-        return rows, keys, run_ids, batch
+            outcomes.append(Recorded(fact.id, result.question_id, result.reason))
+            rows.append(self._row(event, fact, key, result, attributor, thread_question))
+        return rows, keys, outcomes, batch
 
-
-def _time_converter(dialect: Any) -> Callable[[datetime], Any]:
-    """Aware datetime -> the value the driver binds, as the column type converts it (naive
-    UTC; SQLite's text form), with a C-speed path for UTC values that is checked against the
-    column type's own conversion before it is used."""
-    exact: Callable[[datetime], Any] = _messages.c.created_at.type.dialect_impl(
-        dialect
-    ).bind_processor(dialect) or (lambda value: value)
-    if dialect.name == "sqlite":
-
-        def fast(value: datetime) -> Any:
-            if value.tzinfo is UTC:
-                return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-            return exact(value)
-
-    else:
-
-        def fast(value: datetime) -> Any:
-            return value.replace(tzinfo=None) if value.tzinfo is UTC else exact(value)
-
-    samples = [datetime(2026, 12, 1, 19, 30, tzinfo=UTC), datetime(1999, 3, 4, 5, 6, 7, 89, UTC)]
-    return fast if all(fast(s) == exact(s) for s in samples) else exact
-
-
-def _facts(run: RunRow) -> _RunFacts:
-    return _RunFacts(
-        id=run.id or 0,
-        chat=chat_from_json(run.plan_json),
-        thread_id=run.thread_id,
-        open_question=run.current_question,
-        ended=run.state not in LIVE and run.started_at is not None,
-    )
-
-
-def _inserted(rows: Sequence[Row], returned: Sequence[Any]) -> set[Key] | None:
-    """The keys of the rows the INSERT returned; None when it returned every row (the rows
-    of a batch have distinct keys), which spares building the set in the common case."""
-    if len(returned) == len(rows):
-        return None
-    return {(r[1], r[2], r[3]) for r in returned}
-
-
-def _participant_rows(rows: Sequence[Row], inserted: set[Key] | None) -> list[Row]:
-    """One upsert per (run, person) for the rows actually inserted, equal to upserting them
-    one by one: the first message sets name, host flag and first time; counts add up; the
-    last time is the latest. Sorted so two processes lock participants in the same order."""
-    people: dict[tuple[int, str], list[Any]] = {}
-    for row in rows:
-        if inserted is not None and (row[1], row[2], row[3]) not in inserted:
-            continue
-        who = (row[0], row[4])
-        person = people.get(who)
-        if person is None:
-            # run_id, user_id, user_name, is_host, first_at, last_at, messages
-            people[who] = [row[0], row[4], row[5], row[8] == "host", row[15], row[15], 1]
-        else:
-            person[6] += 1
-            person[5] = max(person[5], row[15])
-    return [tuple(people[k]) for k in sorted(people)]
+    def _row(
+        self,
+        event: IncomingMessage,
+        fact: RunFacts,
+        key: Key,
+        result: Attribution,
+        attributor: Attributor,
+        thread_question: str | None,
+    ) -> Row:
+        """The message's row, in ``MESSAGE_COLUMNS`` order."""
+        at = self._when(event.at)
+        return (
+            fact.id,
+            key[0],
+            key[1],
+            key[2],
+            storable_text(event.user.id),
+            storable_text(event.user.label),
+            storable_text(event.text),
+            None,
+            "host" if self._is_host(fact.chat, event) else "answer",
+            result.question_id,
+            result.reason,
+            attributor.fallback.question_id,
+            thread_question,
+            optional_text(event.thread_id),
+            optional_text(event.reply_to),
+            at,
+            at,
+            None,
+            0,
+            None,
+        )
