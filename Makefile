@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench schema clean
+.PHONY: demo test lint bench schema manifest clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ lint: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/chathost schema > config/chats.schema.json
+
+# The slash commands of the Slack manifest, from the core's command table (a test checks them).
+manifest: $(STAMP)
+	$(BIN)/python -m bot.adapters.slack.manifest
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

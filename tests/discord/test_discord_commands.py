@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.core.commands import COMMANDS, ArgKind, CommandSpec, command_named
 from bot.core.store import Store
 from tests.discord.harness import EPHEMERAL, Harness, running_harness
 
@@ -112,3 +113,40 @@ async def test_hosts_pick_answers_for_the_recap_from_the_apps_menu(harness: Harn
     [q1, *_] = [e for r in fake.messages_sent(int(head.response["id"])) for e in r.json["embeds"]]
     assert "Tea brought me here" in q1["description"]
     assert "**alice** (⭐ host pick, 0 reactions)" in q1["description"]
+
+
+async def test_the_synced_tree_is_the_core_command_table(harness: Harness) -> None:
+    """What Discord shows people is generated from the table: each command with its help
+    line, who may use it, and its typed options (a chat id completed from the plan), and the
+    message menu entry."""
+    synced = harness.fake.guild_commands[harness.fake.guild.id]
+    slash = [c for c in synced if c["type"] == 1]
+    option_types = {ArgKind.SWITCH: 5}  # boolean; every other kind is a string (3)
+
+    def options(spec: CommandSpec) -> list[dict[str, object]]:
+        declared = [
+            {
+                "name": a.name,
+                "type": option_types.get(a.kind, 3),
+                "description": a.help,
+                "required": a.required,
+                "autocomplete": a.kind is ArgKind.CHAT,
+            }
+            for a in spec.args
+        ]
+        return sorted(declared, key=lambda o: not o["required"])
+
+    assert sorted(c["name"] for c in slash) == sorted(s.name for s in COMMANDS)
+    for command in slash:
+        spec = command_named(command["name"])
+        assert spec is not None
+        assert command["description"] == spec.description
+        got = [
+            {k: o.get(k, False) for k in ("name", "type", "description", "required", "autocomplete")}
+            for o in command.get("options", [])
+        ]
+        assert got == options(spec), spec.name
+    extend = next(c for c in slash if c["name"] == "extendchat")
+    assert extend["description"].endswith("(hosts)")
+    menus = [(c["name"], c["type"]) for c in synced if c["type"] != 1]
+    assert menus == [(s.menu, 3) for s in COMMANDS if s.menu] == [("Highlight in recap", 3)]

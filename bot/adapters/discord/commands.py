@@ -1,15 +1,18 @@
-"""The application (slash) commands: definitions, sync, and answering within Discord's 3 s.
+"""The application (slash) commands: the tree, its sync, and answering within Discord's 3 s.
 
-Each command maps onto the core's command of the same name; the core decides and answers, this
-module only shapes arguments and shows the answer (ephemeral unless the core says public).
+The tree is generated from the core's command table (options from the typed arguments, chat
+ids completed from the plan); the core parses, decides and answers. This module only turns
+the options back into the text the core reads and shows the answer (ephemeral unless the core
+says public).
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import discord
@@ -18,37 +21,40 @@ from discord import app_commands
 from bot.adapters.discord import translate
 from bot.adapters.discord.config import DiscordConfig
 from bot.adapters.discord.embeds import CONTENT_LIMIT, clip
+from bot.core.commands import COMMANDS as TABLE
+from bot.core.commands import Arg, ArgKind, CommandSpec, message_ids
 from bot.core.events import Command, CommandReply
 from bot.core.plan import Plan
 
 log = logging.getLogger("chathost.discord.commands")
 
-CHAT_HELP = "The chat's id from the plan (only needed where several chats share a channel)"
 FAILED = "Something went wrong on chathost's side; the hosts can find the details in its log."
-
-# (name, description) of the commands that take only the optional chat id.
-CHAT_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("startchat", "Start the chat now (hosts)"),
-    ("nextq", "Post the next question now (hosts)"),
-    ("skipq", "Skip the next question (hosts)"),
-    ("pausechat", "Pause the chat: no questions until /resumechat (hosts)"),
-    ("resumechat", "Resume a paused chat; later questions move by the pause (hosts)"),
-    ("endchat", "End the chat now and post the recap (hosts)"),
-    ("chatstatus", "Where the chat is: state, open question, next question, numbers"),
-)
 
 Locate = Callable[[discord.Interaction], Awaitable[translate.Place | None]]
 Handle = Callable[[Command], Awaitable[CommandReply]]
 AnyCommand = app_commands.Command[Any, ..., None] | app_commands.ContextMenu
 # "Copy Message Link": https://discord.com/channels/GUILD/CHANNEL/MESSAGE
 _MESSAGE_LINK = re.compile(r"/channels/(?:\d+|@me)/\d+/(\d+)")
-HIGHLIGHT_MENU = "Highlight in recap"
+# What each kind of argument is as a Discord option: a switch is a boolean, the rest text.
+_OPTION_TYPES: dict[ArgKind, type] = {ArgKind.SWITCH: bool}
 
 
-def message_id_arg(text: str) -> str:
-    """/highlight takes a message's link or id; the core wants the id."""
-    link = _MESSAGE_LINK.search(text)
-    return link.group(1) if link else text.strip()
+def message_id(word: str) -> str | None:
+    """The message a Discord link (Copy Message Link) names, as its id."""
+    link = _MESSAGE_LINK.search(word)
+    return link.group(1) if link else None
+
+
+def args_text(spec: CommandSpec, values: Mapping[str, object]) -> str:
+    """The options Discord hands over, as the text the core parses (in the table's order):
+    a switch that is on is its word, a message link its id."""
+    words: list[str] = []
+    for arg in spec.args:
+        value = values.get(arg.name)
+        if value is None or value is False:
+            continue
+        words.append(arg.words[0] if value is True else str(value))
+    return message_ids(spec, " ".join(words), message_id)
 
 
 def reply_text(reply: CommandReply) -> str:
@@ -103,63 +109,38 @@ class SlashCommands:
     # definitions
 
     def _commands(self) -> list[AnyCommand]:
-        commands = [self._chat_command(name, text) for name, text in CHAT_COMMANDS]
+        """The tree, generated from the core's command table: a slash command each, and a
+        message menu entry for each command that has one."""
+        commands: list[AnyCommand] = [self._slash_command(spec) for spec in TABLE]
+        commands += [self._menu_command(spec) for spec in TABLE if spec.menu]
+        return commands
+
+    def _slash_command(self, spec: CommandSpec) -> AnyCommand:
         run = self.run
 
-        @app_commands.command(name="extendchat", description="Extend the running chat (hosts)")
-        @app_commands.describe(
-            duration="Minutes (e.g. 15) or a duration (e.g. 1h, 20m); default 10 minutes",
-            chat=CHAT_HELP,
+        async def callback(interaction: discord.Interaction, **values: object) -> None:
+            await run(interaction, spec.name, args_text(spec, values))
+
+        first = inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        callback.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [first, *(_parameter(arg) for arg in spec.args)]
         )
-        async def extendchat(
-            interaction: discord.Interaction, duration: str | None = None, chat: str | None = None
-        ) -> None:
-            await run(interaction, "extendchat", f"{chat or ''} {duration or ''}")
-
-        @app_commands.command(name="chats", description="Upcoming chats, in your local time")
-        async def chats(interaction: discord.Interaction) -> None:
-            await run(interaction, "chats", "")
-
-        @app_commands.command(name="quietchat", description="Stop (or restart) chathost's nudges")
-        @app_commands.describe(undo="Turn nudges back on")
-        async def quietchat(interaction: discord.Interaction, undo: bool = False) -> None:
-            await run(interaction, "quietchat", "off" if undo else "")
-
-        @app_commands.command(
-            name="forgetme", description="Delete your stored chat messages and reactions"
+        described = app_commands.describe(**{a.name: a.help for a in spec.args})(callback)
+        command: AnyCommand = app_commands.Command(
+            name=spec.name, description=spec.description, callback=described
         )
-        async def forgetme(interaction: discord.Interaction) -> None:
-            await run(interaction, "forgetme", "")
-
-        @app_commands.command(
-            name="highlight", description="Put an answer in the recap, or take it out (hosts)"
-        )
-        @app_commands.describe(message="The message's link (Copy Message Link) or id")
-        async def highlight(interaction: discord.Interaction, message: str) -> None:
-            await run(interaction, "highlight", message_id_arg(message))
-
-        @app_commands.context_menu(name=HIGHLIGHT_MENU)
-        async def highlight_menu(
-            interaction: discord.Interaction, message: discord.Message
-        ) -> None:
-            await run(interaction, "highlight", str(message.id))
-
-        extendchat.autocomplete("chat")(self._complete_chat)
-        return [*commands, extendchat, highlight, chats, quietchat, forgetme, highlight_menu]
-
-    def _chat_command(self, name: str, description: str) -> AnyCommand:
-        run = self.run
-
-        async def callback(interaction: discord.Interaction, chat: str | None = None) -> None:
-            await run(interaction, name, chat or "")
-
-        command = app_commands.Command(
-            name=name,
-            description=description,
-            callback=app_commands.describe(chat=CHAT_HELP)(callback),
-        )
-        command.autocomplete("chat")(self._complete_chat)
+        for arg in spec.args:
+            if arg.kind is ArgKind.CHAT:
+                command.autocomplete(arg.name)(self._complete_chat)
         return command
+
+    def _menu_command(self, spec: CommandSpec) -> AnyCommand:
+        run = self.run
+
+        async def callback(interaction: discord.Interaction, message: discord.Message) -> None:
+            await run(interaction, spec.name, str(message.id))
+
+        return app_commands.ContextMenu(name=spec.menu, callback=callback)
 
     async def _complete_chat(
         self, interaction: discord.Interaction, current: str
@@ -215,6 +196,18 @@ class SlashCommands:
 
 
 _NO_PINGS = discord.AllowedMentions.none()
+
+
+def _parameter(arg: Arg) -> inspect.Parameter:
+    """An argument as a parameter of the generated callback, which discord.py reads into
+    the command's option: its type, and a default when it is optional."""
+    kind = _OPTION_TYPES.get(arg.kind, str)
+    default: object = inspect.Parameter.empty
+    if not arg.required:
+        default = False if kind is bool else None
+    return inspect.Parameter(
+        arg.name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default
+    )
 
 
 def _reply_or_failure(work: asyncio.Future[CommandReply], name: str) -> CommandReply:

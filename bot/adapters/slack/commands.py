@@ -1,5 +1,6 @@
 """Slash commands and the "Highlight in recap" message shortcut: acknowledged at once (Slack
-allows 3 seconds), then run and answered.
+allows 3 seconds), then run and answered. The core's command table parses the text; this
+module only reads Slack's message links into ids (``message_ts``).
 
 The answer goes through the command's ``response_url`` (ephemeral: only the caller sees it;
 ``in_channel`` for the core's public replies). Should that fail, chat.postEphemeral says it.
@@ -19,7 +20,8 @@ from bot.adapters.slack.directory import Directory
 from bot.adapters.slack.tasks import TaskSet
 from bot.adapters.slack.translate import PLATFORM, MalformedEvent, mapping_field, text_field
 from bot.core.clock import Clock
-from bot.core.commands import ALL_COMMANDS
+from bot.core.commands import COMMANDS as TABLE
+from bot.core.commands import command_named, message_ids
 from bot.core.events import Command, CommandReply
 from bot.core.service import ChatService
 
@@ -27,7 +29,7 @@ log = logging.getLogger("chathost.slack.commands")
 
 # What slash command payloads say instead of a name for private channels and DMs.
 PLACEHOLDER_CHANNEL_NAMES = frozenset({"", "privategroup", "directmessage"})
-COMMANDS = tuple(f"/{name}" for name in sorted(ALL_COMMANDS))
+COMMANDS = tuple(sorted(f"/{spec.name}" for spec in TABLE))
 # The message shortcut that runs /highlight on the message it was opened on.
 HIGHLIGHT_SHORTCUT = "chathost_highlight"
 # A message link (Copy link): .../archives/C0100/p1700000000000100 is message ts 1700000000.000100
@@ -35,6 +37,12 @@ _PERMALINK = re.compile(r"/archives/[A-Z0-9]+/p(\d{10})(\d{6})")
 
 Ack = Callable[..., Awaitable[Any]]
 Respond = Callable[..., Awaitable[Any]]
+
+
+def message_ts(word: str) -> str | None:
+    """The message a Slack link (Copy link) names, as its ts (Slack's message id)."""
+    link = _PERMALINK.search(word)
+    return f"{link.group(1)}.{link.group(2)}" if link else None
 
 
 class SlashCommands:
@@ -88,9 +96,8 @@ class SlashCommands:
             # saves a conversations.info; names known from Slack's own answers win
             self.directory.remember_channel(channel_id, channel_name, replace=False)
         channel = await self.directory.channel(channel_id)
-        args = text_field(body, "text", required=False).strip()
-        if name == "highlight" and (link := _PERMALINK.search(args)):
-            args = f"{link.group(1)}.{link.group(2)}"
+        text = text_field(body, "text", required=False).strip()
+        args = message_ids(command_named(name), text, message_ts)
         return Command(PLATFORM, channel, user, name, self.clock.now(), args)
 
     async def shortcut_to_command(self, body: Mapping[str, Any]) -> Command:
