@@ -39,12 +39,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import configure_mappers
 
 from bot.core.attribution import Attribution, Attributor
-from bot.core.events import IncomingMessage
+from bot.core.events import IncomingMessage, ReactionChanged
 from bot.core.plan import Chat
 from bot.core.recorder_sql import (
     MAX_BATCH,
     Key,
     PostgresWriter,
+    ReactionOp,
     Row,
     SqliteWriter,
     messages_table,
@@ -75,9 +76,12 @@ class Recorded:
     reason: str
 
 
+Inbound = IncomingMessage | ReactionChanged
+
+
 @dataclass
 class _Item:
-    event: IncomingMessage
+    event: Inbound
     future: asyncio.Future[Recorded | None]
 
 
@@ -126,13 +130,17 @@ class _LiveRuns:
 
 @dataclass
 class _Prepared:
-    """A batch decided in memory: each event's run and key (None: not stored) and the rows."""
+    """A batch decided in memory: for its messages, each one's outcome and key (None: not
+    stored) and the rows; its reactions, to apply after the messages in the same commit."""
 
     items: list[_Item]
+    messages: list[int]  # the positions in ``items`` of the messages, and of the reactions
+    reactions: list[int]
     outcomes: list[Recorded | None]
     keys: list[Key | None]
     rows: list[Row]
     questions: dict[Key, str | None]  # the question of each row, for replies in later batches
+    reaction_ops: list[ReactionOp]
 
 
 class MessageRecorder:
@@ -194,16 +202,20 @@ class MessageRecorder:
             .order_by(_posts.c.id)
         )
 
-    def submit(self, event: IncomingMessage) -> asyncio.Future[Recorded | None]:
+    def submit(self, event: Inbound) -> asyncio.Future[Recorded | None]:
         """Queue ``event`` for its batch; the future gives, once the batch is committed, where
         it was recorded, or None (no run takes it, a bot's message, or a duplicate).
+
+        A reaction goes into the same batches, after the messages before it (so a reaction to
+        a message just sent finds it); its outcome names the run it changed, or is None (no
+        such message, or nothing changed).
 
         A plain function returning the future rather than a coroutine: one coroutine less
         per message on the busiest path. ``await recorder.submit(event)`` reads the same.
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Recorded | None] = loop.create_future()
-        if event.user.is_bot:
+        if isinstance(event, IncomingMessage) and event.user.is_bot:
             future.set_result(None)
             return future
         self._pending.append(_Item(event, future))
@@ -311,7 +323,7 @@ class MessageRecorder:
             if not item.future.done():
                 item.future.set_result(result)
 
-    async def _write(self, events: Sequence[IncomingMessage]) -> list[Recorded | None]:
+    async def _write(self, events: Sequence[Inbound]) -> list[Recorded | None]:
         """Attribute and store ``events`` in one go, with nothing else in flight."""
         items = [_Item(e, asyncio.get_running_loop().create_future()) for e in events]
         return await self._store(await self._prepare(items))
@@ -319,8 +331,21 @@ class MessageRecorder:
     # stage 1: decide
 
     async def _prepare(self, items: list[_Item]) -> _Prepared:
-        """Attribute the batch in arrival order (reads only: runs, threads, reply parents)."""
-        events = [item.event for item in items]
+        """Attribute the batch's messages in arrival order (reads only: runs, threads, reply
+        parents); its reactions are resolved when they are written."""
+        events: list[IncomingMessage] = []
+        ops: list[ReactionOp] = []
+        at_messages: list[int] = []
+        at_reactions: list[int] = []
+        for i, item in enumerate(items):
+            if isinstance(item.event, IncomingMessage):
+                events.append(item.event)
+                at_messages.append(i)
+            else:
+                ops.append(self._reaction_op(item.event))
+                at_reactions.append(i)
+        if not events:
+            return _Prepared(items, [], at_reactions, [], [], [], {}, ops)
         since = min(e.at for e in events) - MAX_LATE_WINDOW
         async with self.store.engine.connect() as conn:
             if self._autocommit_reads:
@@ -330,23 +355,41 @@ class MessageRecorder:
             threads = await self._thread_questions(conn, events, runs)
             parents = await self._parents(conn, events, runs)
         rows, keys, outcomes, questions = self._attribute(events, runs, threads, parents)
-        return _Prepared(items, outcomes, keys, rows, questions)
+        return _Prepared(items, at_messages, at_reactions, outcomes, keys, rows, questions, ops)
+
+    def _reaction_op(self, event: ReactionChanged) -> ReactionOp:
+        return ReactionOp(
+            event.platform,
+            storable_text(event.channel.id),
+            storable_text(event.message_id),
+            storable_text(event.user.id),
+            storable_text(event.user.label),
+            storable_text(event.emoji),
+            self._when(event.at),
+            event.added,
+        )
 
     # stage 2: store
 
     async def _store(self, ready: _Prepared) -> list[Recorded | None]:
-        """Insert the rows and upsert the participants in one transaction; each event's run
-        id (None when not stored: no run takes it, or a duplicate)."""
-        if not ready.rows:
-            return [None] * len(ready.items)
+        """Insert the rows, upsert the participants and apply the reactions in one
+        transaction; each item's outcome, in the batch's order."""
+        results: list[Recorded | None] = [None] * len(ready.items)
+        if not ready.rows and not ready.reaction_ops:
+            return results
         runs = sorted({o.run_id for o in ready.outcomes if o is not None})
         async with self.store.engine.connect() as conn:
-            inserted, states = await self.writer.write(conn, ready.rows, runs)
+            inserted, states, reacted = await self.writer.write(
+                conn, ready.rows, runs, ready.reaction_ops
+            )
         self.states.update(states)
-        return [
-            outcome if key is not None and (inserted is None or key in inserted) else None
-            for key, outcome in zip(ready.keys, ready.outcomes, strict=True)
-        ]
+        for at, key, outcome in zip(ready.messages, ready.keys, ready.outcomes, strict=True):
+            if key is not None and (inserted is None or key in inserted):
+                results[at] = outcome
+        for at, run_id in zip(ready.reactions, reacted, strict=True):
+            if run_id is not None:
+                results[at] = Recorded(run_id, None, "reaction")
+        return results
 
     async def _thread_questions(
         self, conn: AsyncConnection, events: Sequence[IncomingMessage], runs: list[RunRow | None]

@@ -13,18 +13,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from itertools import chain
-from typing import Any
+from itertools import chain, groupby
+from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.store import MessageRow, ParticipantRow, storable
+from bot.core.store import MessageRow, ParticipantRow, ReactionRow, storable
 
 # SQLite allows 32,766 bound values per statement: 1,000 rows of 20 columns fit.
 MAX_BATCH = 1000
 
 messages_table = MessageRow.__table__  # type: ignore[attr-defined]
 _participants = ParticipantRow.__table__  # type: ignore[attr-defined]
+_reactions = ReactionRow.__table__  # type: ignore[attr-defined]
 
 # The columns written, in the order of the row tuples below. Checked against the tables at
 # import, so a column added to the schema cannot be silently left out of batched writes.
@@ -59,7 +60,13 @@ PARTICIPANT_COLUMNS = (
     "last_at",
     "messages",
 )
-for _table, _columns in ((messages_table, MESSAGE_COLUMNS), (_participants, PARTICIPANT_COLUMNS)):
+REACTION_COLUMNS = ("message_id", "user_id", "user_name", "emoji", "created_at")
+_written = (
+    (messages_table, MESSAGE_COLUMNS),
+    (_participants, PARTICIPANT_COLUMNS),
+    (_reactions, REACTION_COLUMNS),
+)
+for _table, _columns in _written:
     if {c.name for c in _table.c} - {"id"} != set(_columns):
         raise RuntimeError(f"bot/core/recorder_sql.py does not write every column of {_table.name}")
 
@@ -68,7 +75,22 @@ Row = tuple[Any, ...]
 # What a write tells: the keys inserted (None: all of them) and the state of each run, read
 # inside the write's transaction (the service refreshes a posted recap when a late answer
 # lands in a summarised run; reading it there, no summary can slip in unseen).
-Written = tuple[set[Key] | None, dict[int, str]]
+# And for each reaction, the id of the run it changed (None: no such message, or no change).
+Written = tuple[set[Key] | None, dict[int, str], list[int | None]]
+
+
+class ReactionOp(NamedTuple):
+    """A reaction added or taken back, with its values as stored (text made storable, the time
+    as the driver binds it)."""
+
+    platform: str
+    channel_id: str
+    message_id: str
+    user_id: str
+    user_name: str
+    emoji: str
+    at: Any
+    added: bool
 
 
 def storable_text(value: str) -> str:
@@ -82,51 +104,178 @@ def optional_text(value: str | None) -> str | None:
     return None if value is None else storable_text(value)
 
 
-class SqliteWriter:
-    """Multi-row INSERT .. RETURNING, then executemany, through the aiosqlite connection, in
-    one transaction (the driver begins it at the first INSERT; we commit or roll back)."""
+class _Writer:
+    """What both dialects share: the order of a write (messages, their authors, reactions, the
+    runs' states, all in one transaction) and the reactions' bookkeeping. Subclasses give the
+    SQL and the driver's calls."""
+
+    async def _fetch(self, driver: Any, sql: str, args: Sequence[Any]) -> Sequence[Any]:
+        raise NotImplementedError
+
+    def _targets_sql(self, count: int) -> str:
+        raise NotImplementedError
+
+    def _add_sql(self, rows: Sequence[Row]) -> tuple[str, Sequence[Any]]:
+        raise NotImplementedError
+
+    _remove_sql = ""
+
+    async def _write(
+        self, driver: Any, rows: Sequence[Row], runs: list[int], reactions: Sequence[ReactionOp]
+    ) -> Written:
+        inserted: set[Key] | None = None
+        if rows:
+            inserted = inserted_keys(rows, await self._insert(driver, rows))
+            people = participant_rows(rows, inserted)
+            if people:  # one statement, not one per person: one step of the database
+                await self._upsert(driver, people)
+        reacted = await self._react(driver, reactions) if reactions else []
+        wanted = sorted({*runs, *(r for r in reacted if r is not None)})
+        # Read inside the transaction (SQLite: under the write lock we hold; PostgreSQL: FOR
+        # SHARE), so no transition can slip in before our commit.
+        states = await self._states(driver, wanted)
+        return inserted, {int(r[0]): str(r[1]) for r in states}, reacted
+
+    async def _insert(self, driver: Any, rows: Sequence[Row]) -> Sequence[Any]:
+        raise NotImplementedError
+
+    async def _upsert(self, driver: Any, people: Sequence[Row]) -> None:
+        raise NotImplementedError
+
+    async def _states(self, driver: Any, runs: list[int]) -> Sequence[Any]:
+        raise NotImplementedError
+
+    async def _react(self, driver: Any, reactions: Sequence[ReactionOp]) -> list[int | None]:
+        """Apply reactions in order, the adds of a stretch in one statement; each one's run
+        if it changed something (a repeated add or a remove of nothing changes nothing)."""
+        targets = await self._targets(driver, reactions)
+        results: list[int | None] = []
+        for added, stretch in groupby(reactions, key=lambda r: r.added):
+            ops = list(stretch)
+            found = [targets.get((r.platform, r.channel_id, r.message_id)) for r in ops]
+            if added:
+                results += await self._add(driver, ops, found)
+            else:
+                for op, target in zip(ops, found, strict=True):
+                    gone = target is not None and await self._fetch(
+                        driver, self._remove_sql, [target[0], op.user_id, op.emoji]
+                    )
+                    results.append(target[1] if gone and target is not None else None)
+        return results
+
+    async def _targets(
+        self, driver: Any, reactions: Sequence[ReactionOp]
+    ) -> dict[Key, tuple[int, int]]:
+        """The stored messages reacted to: key -> (message row id, run id)."""
+        wanted: dict[tuple[str, str], set[str]] = {}
+        for r in reactions:
+            wanted.setdefault((r.platform, r.channel_id), set()).add(r.message_id)
+        found: dict[Key, tuple[int, int]] = {}
+        for (platform, channel), ids in wanted.items():
+            sql = self._targets_sql(len(ids))
+            for message_id, row_id, run_id in await self._fetch(
+                driver, sql, self._targets_args(platform, channel, sorted(ids))
+            ):
+                found[(platform, channel, message_id)] = (int(row_id), int(run_id))
+        return found
+
+    def _targets_args(self, platform: str, channel: str, ids: list[str]) -> Sequence[Any]:
+        raise NotImplementedError
+
+    async def _add(
+        self, driver: Any, ops: Sequence[ReactionOp], found: Sequence[tuple[int, int] | None]
+    ) -> list[int | None]:
+        rows = [
+            (target[0], op.user_id, op.user_name, op.emoji, op.at)
+            for op, target in zip(ops, found, strict=True)
+            if target is not None
+        ]
+        if not rows:
+            return [None] * len(ops)
+        sql, args = self._add_sql(rows)
+        new = {(int(r[0]), r[1], r[2]) for r in await self._fetch(driver, sql, args)}
+        results: list[int | None] = []
+        for op, target in zip(ops, found, strict=True):
+            key = (target[0], op.user_id, op.emoji) if target is not None else None
+            results.append(target[1] if target is not None and key in new else None)
+            new.discard(key)  # type: ignore[arg-type]  # the same add twice: the first counts
+        return results
+
+
+_RETURN_KEYS = " ON CONFLICT DO NOTHING RETURNING id, platform, channel_id, platform_message_id"
+_RETURN_REACTIONS = " ON CONFLICT DO NOTHING RETURNING message_id, user_id, emoji"
+_TARGETS = (
+    "SELECT platform_message_id, id, run_id FROM messages"
+    " WHERE platform = {0} AND channel_id = {1} AND platform_message_id {2}"
+)
+_REMOVE = "DELETE FROM reactions WHERE message_id = {0} AND user_id = {1} AND emoji = {2}"
+
+
+class SqliteWriter(_Writer):
+    """Multi-row INSERT .. RETURNING through the aiosqlite connection, in one transaction (the
+    driver begins it at the first INSERT; we commit or roll back)."""
 
     def __init__(self) -> None:
         names = ", ".join(MESSAGE_COLUMNS)
         self._head = f"INSERT INTO messages ({names}) VALUES "
-        self._marks = "(" + ", ".join("?" * len(MESSAGE_COLUMNS)) + ")"
-        self._tail = (
-            " ON CONFLICT DO NOTHING RETURNING id, platform, channel_id, platform_message_id"
-        )
+        self._marks = _marks(len(MESSAGE_COLUMNS))
         people = ", ".join(PARTICIPANT_COLUMNS)
         self._people_head = f"INSERT INTO participants ({people}) VALUES "
-        self._people_marks = "(" + ", ".join("?" * len(PARTICIPANT_COLUMNS)) + ")"
+        self._people_marks = _marks(len(PARTICIPANT_COLUMNS))
         self._people_tail = (
             " ON CONFLICT (run_id, user_id) DO UPDATE SET"
             " messages = participants.messages + excluded.messages,"
             " last_at = max(participants.last_at, excluded.last_at)"
         )
+        self._add_head = f"INSERT INTO reactions ({', '.join(REACTION_COLUMNS)}) VALUES "
+        self._add_marks = _marks(len(REACTION_COLUMNS))
+        self._remove_sql = _REMOVE.format("?", "?", "?") + " RETURNING id"
 
-    async def write(self, conn: AsyncConnection, rows: Sequence[Row], runs: list[int]) -> Written:
-        """Store ``rows`` and count their authors; the keys inserted and the runs' states."""
+    async def write(
+        self,
+        conn: AsyncConnection,
+        rows: Sequence[Row],
+        runs: list[int],
+        reactions: Sequence[ReactionOp] = (),
+    ) -> Written:
+        """Store ``rows``, count their authors and apply ``reactions``, in one transaction."""
         driver = (await conn.get_raw_connection()).driver_connection
-        sql = self._head + ", ".join([self._marks] * len(rows)) + self._tail
         try:
-            found = await driver.execute_fetchall(sql, list(chain.from_iterable(rows)))
-            inserted = inserted_keys(rows, found)
-            people = participant_rows(rows, inserted)
-            if people:  # one statement, not one per person: one step of the database
-                marks = ", ".join([self._people_marks] * len(people))
-                sql = self._people_head + marks + self._people_tail
-                await driver.execute(sql, list(chain.from_iterable(people)))
-            # Read under the write lock we hold: no transition can slip in before our commit.
-            marks = ", ".join("?" * len(runs))
-            states = await driver.execute_fetchall(
-                f"SELECT id, state FROM runs WHERE id IN ({marks})", runs
-            )
+            written = await self._write(driver, rows, runs, reactions)
             await driver.commit()
         except BaseException:
             await asyncio.shield(driver.rollback())
             raise
-        return inserted, {int(i): str(state) for i, state in states}
+        return written
+
+    async def _fetch(self, driver: Any, sql: str, args: Sequence[Any]) -> Sequence[Any]:
+        return await driver.execute_fetchall(sql, list(args))
+
+    async def _insert(self, driver: Any, rows: Sequence[Row]) -> Sequence[Any]:
+        sql = self._head + ", ".join([self._marks] * len(rows)) + _RETURN_KEYS
+        return await self._fetch(driver, sql, list(chain.from_iterable(rows)))
+
+    async def _upsert(self, driver: Any, people: Sequence[Row]) -> None:
+        marks = ", ".join([self._people_marks] * len(people))
+        sql = self._people_head + marks + self._people_tail
+        await driver.execute(sql, list(chain.from_iterable(people)))
+
+    async def _states(self, driver: Any, runs: list[int]) -> Sequence[Any]:
+        marks = ", ".join("?" * len(runs))
+        return await self._fetch(driver, f"SELECT id, state FROM runs WHERE id IN ({marks})", runs)
+
+    def _targets_sql(self, count: int) -> str:
+        return _TARGETS.format("?", "?", f"IN ({', '.join('?' * count)})")
+
+    def _targets_args(self, platform: str, channel: str, ids: list[str]) -> Sequence[Any]:
+        return [platform, channel, *ids]
+
+    def _add_sql(self, rows: Sequence[Row]) -> tuple[str, Sequence[Any]]:
+        marks = ", ".join([self._add_marks] * len(rows))
+        return self._add_head + marks + _RETURN_REACTIONS, list(chain.from_iterable(rows))
 
 
-class PostgresWriter:
+class PostgresWriter(_Writer):
     """``INSERT .. SELECT FROM unnest(arrays)``: one round trip however many rows (asyncpg),
     in an asyncpg transaction of its own."""
 
@@ -137,34 +286,63 @@ class PostgresWriter:
 
         names = ", ".join(MESSAGE_COLUMNS)
         numbered = ", ".join(f"c{i}" for i in range(len(MESSAGE_COLUMNS)))
-        self._insert = (
+        self._insert_sql = (
             f"INSERT INTO messages ({names})"
             f" SELECT {numbered} FROM unnest({arrays(messages_table, MESSAGE_COLUMNS)})"
-            f" WITH ORDINALITY AS u({numbered}, n) ORDER BY n"
-            " ON CONFLICT DO NOTHING RETURNING id, platform, channel_id, platform_message_id"
+            f" WITH ORDINALITY AS u({numbered}, n) ORDER BY n" + _RETURN_KEYS
         )
         people = ", ".join(PARTICIPANT_COLUMNS)
-        self._upsert = (
+        self._upsert_sql = (
             f"INSERT INTO participants ({people})"
             f" SELECT * FROM unnest({arrays(_participants, PARTICIPANT_COLUMNS)})"
             " ON CONFLICT (run_id, user_id) DO UPDATE SET"
             " messages = participants.messages + excluded.messages,"
             " last_at = GREATEST(participants.last_at, excluded.last_at)"
         )
-        self._states = "SELECT id, state FROM runs WHERE id = ANY($1::int[]) FOR SHARE"
+        self._add_sql_text = (
+            f"INSERT INTO reactions ({', '.join(REACTION_COLUMNS)})"
+            f" SELECT * FROM unnest({arrays(_reactions, REACTION_COLUMNS)})" + _RETURN_REACTIONS
+        )
+        self._remove_sql = _REMOVE.format("$1", "$2", "$3") + " RETURNING id"
+        self._states_sql = "SELECT id, state FROM runs WHERE id = ANY($1::int[]) FOR SHARE"
 
-    async def write(self, conn: AsyncConnection, rows: Sequence[Row], runs: list[int]) -> Written:
-        """Store ``rows`` and count their authors; the keys inserted and the runs' states."""
+    async def write(
+        self,
+        conn: AsyncConnection,
+        rows: Sequence[Row],
+        runs: list[int],
+        reactions: Sequence[ReactionOp] = (),
+    ) -> Written:
+        """Store ``rows``, count their authors and apply ``reactions``, in one transaction."""
         driver = (await conn.get_raw_connection()).driver_connection
         async with driver.transaction():
-            found = await driver.fetch(self._insert, *zip(*rows, strict=True))
-            inserted = inserted_keys(rows, found)
-            people = participant_rows(rows, inserted)
-            if people:
-                await driver.execute(self._upsert, *zip(*people, strict=True))
-            # FOR SHARE holds off a transition of these runs until we commit.
-            states = await driver.fetch(self._states, runs)
-        return inserted, {int(r[0]): str(r[1]) for r in states}
+            return await self._write(driver, rows, runs, reactions)
+
+    async def _fetch(self, driver: Any, sql: str, args: Sequence[Any]) -> Sequence[Any]:
+        return await driver.fetch(sql, *args)
+
+    async def _insert(self, driver: Any, rows: Sequence[Row]) -> Sequence[Any]:
+        return await driver.fetch(self._insert_sql, *zip(*rows, strict=True))
+
+    async def _upsert(self, driver: Any, people: Sequence[Row]) -> None:
+        await driver.execute(self._upsert_sql, *zip(*people, strict=True))
+
+    async def _states(self, driver: Any, runs: list[int]) -> Sequence[Any]:
+        # FOR SHARE holds off a transition of these runs until we commit.
+        return await self._fetch(driver, self._states_sql, [runs])
+
+    def _targets_sql(self, count: int) -> str:
+        return _TARGETS.format("$1", "$2", "= ANY($3::varchar[])")
+
+    def _targets_args(self, platform: str, channel: str, ids: list[str]) -> Sequence[Any]:
+        return [platform, channel, ids]
+
+    def _add_sql(self, rows: Sequence[Row]) -> tuple[str, Sequence[Any]]:
+        return self._add_sql_text, list(zip(*rows, strict=True))
+
+
+def _marks(count: int) -> str:
+    return "(" + ", ".join("?" * count) + ")"
 
 
 def time_converter(dialect: Any) -> Callable[[datetime], Any]:

@@ -1,8 +1,8 @@
 """The one inbound door of the core: adapters, the rehearsal and the tests hand every event
 and command to a ChatService.
 
-A message goes to the recorder (group commit; a batch of one is a batch), a change to a
-stored message (edit, delete, reaction) to the intake, a command to the command table. An
+A message or a reaction goes to the recorder (group commit; a batch of one is a batch), an
+edit or a delete of a stored message to the intake, a command to the command table. An
 event that arrives while the database is unavailable (a restart, a fail-over) is retried with
 back-off for about half a minute rather than dropped; recording is idempotent, so a retry
 after a commit whose acknowledgement was lost is harmless.
@@ -17,7 +17,13 @@ from typing import TypeVar
 
 from bot.core.commands import Commands
 from bot.core.engine import Engine
-from bot.core.events import Command, CommandReply, IncomingMessage, PlatformEvent
+from bot.core.events import (
+    Command,
+    CommandReply,
+    IncomingMessage,
+    PlatformEvent,
+    ReactionChanged,
+)
 from bot.core.intake import Intake, MessageChange
 from bot.core.recorder import MessageRecorder, Recorded
 from bot.core.run_states import RunState
@@ -57,7 +63,7 @@ class ChatService:
         A change to a run whose recap is already out (a late answer, an edit, a reaction)
         updates the posted recap instead of being lost.
         """
-        if isinstance(event, IncomingMessage):
+        if isinstance(event, IncomingMessage | ReactionChanged):
             return await self.record(event) is not None
         run_id = await self._retrying(lambda: self.intake.handle(event), event)
         if run_id is None:
@@ -67,8 +73,9 @@ class ChatService:
             await self.engine.refresh_recap(run_id)
         return True
 
-    async def record(self, event: IncomingMessage) -> Recorded | None:
-        """Store a message; where it went, or None when no run takes it (or a duplicate).
+    async def record(self, event: IncomingMessage | ReactionChanged) -> Recorded | None:
+        """Store a message or a reaction; where it went, or None when no run takes it (or a
+        duplicate, or a reaction that changes nothing).
 
         Its first attempt goes straight to the recorder; only a failure pays for the retry
         wrapper. No wake-up of the engine here: a message can only make a nudge fall due

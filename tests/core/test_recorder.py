@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.core.clock import SimClock
 from bot.core.engine import Engine
-from bot.core.events import IncomingMessage, User
+from bot.core.events import ChannelRef, IncomingMessage, ReactionChanged, User
 from bot.core.plan import Plan
 from bot.core.recorder import MessageRecorder
 from bot.core.service import ChatService
@@ -147,9 +147,7 @@ async def test_a_platform_host_hint_makes_a_host_message_as_one_by_one(
         chat = Chat(store)
         await chat.run_until(at(21))
         first = message("welcome all", at(21.1), message_id="w1")
-        hint = IncomingMessage(
-            "console", first.channel, "w2", hinted, "A1 from the role", at(21.2)
-        )
+        hint = IncomingMessage("console", first.channel, "w2", hinted, "A1 from the role", at(21.2))
         await deliver(chat, first, hint)
         kinds.append([(m[0], m[2]) for m in await chat.stored()])
     assert kinds[0] == kinds[1] == [("w1", "answer"), ("w2", "host")]
@@ -185,7 +183,10 @@ async def test_a_reply_in_the_same_batch_inherits_its_parents_question(
 async def test_arrival_order_is_kept_and_counts_add_up(stores: tuple[Store, Store]) -> None:
     chat = Chat(stores[1])
     await chat.run_until(at(6))
-    burst = [message(f"A1 n{i}", at(6 + i / 100), user=f"u{i % 3}", message_id=f"m{i}") for i in range(30)]
+    burst = [
+        message(f"A1 n{i}", at(6 + i / 100), user=f"u{i % 3}", message_id=f"m{i}")
+        for i in range(30)
+    ]
     assert await chat.together(*burst) == [True] * 30
     assert [row[0] for row in await chat.stored()] == [f"m{i}" for i in range(30)]
     assert [(p[0], p[1]) for p in await chat.people()] == [("u0", 10), ("u1", 10), ("u2", 10)]
@@ -224,8 +225,8 @@ async def test_the_caller_returns_only_after_its_batch_is_committed(
     assert isinstance(batcher, MessageRecorder)
     write = batcher.writer.write
 
-    async def logged(conn, rows, runs):  # type: ignore[no-untyped-def]
-        written = await write(conn, rows, runs)  # insert, upsert and commit
+    async def logged(conn, rows, runs, reactions=()):  # type: ignore[no-untyped-def]
+        written = await write(conn, rows, runs, reactions)  # insert, upsert and commit
         log.append("commit")
         return written
 
@@ -308,7 +309,70 @@ async def test_a_message_that_cannot_be_stored_does_not_sink_its_batch(
         message("poison", at(6), message_id="bad"),
         message("A1 also fine", at(6), message_id="f2"),
     ]
-    outcome = await asyncio.gather(*(chat.service.on_event(e) for e in burst), return_exceptions=True)
+    outcome = await asyncio.gather(
+        *(chat.service.on_event(e) for e in burst), return_exceptions=True
+    )
     assert outcome[0] is True and outcome[2] is True
     assert isinstance(outcome[1], ValueError)
     assert [row[0] for row in await chat.stored()] == ["f1", "f2"]
+
+
+def reaction(message_id: str, user: str, emoji: str, minutes: float, *, added: bool = True):
+    return ReactionChanged(
+        "console",
+        ChannelRef("teachat", "teachat"),
+        message_id,
+        User(user, user),
+        emoji,
+        added,
+        at(minutes),
+    )
+
+
+def reaction_script() -> list[IncomingMessage | ReactionChanged]:
+    """Reactions in the same burst as the messages they react to, taken back, given again,
+    repeated, and aimed at a message chathost never stored."""
+    return [
+        message("A1 first", at(6), message_id="m1"),
+        reaction("m1", "bob", "+1", 6.1),
+        reaction("m1", "bob", "+1", 6.2),  # a repeated delivery changes nothing
+        message("A1 second", at(6.3), user="bob", message_id="m2"),
+        reaction("m2", "alice", "tada", 6.4),
+        reaction("m2", "alice", "tada", 6.5, added=False),  # taken back ...
+        reaction("m2", "carol", "heart", 6.6),
+        reaction("m2", "alice", "tada", 6.7),  # ... and given again
+        reaction("nowhere", "carol", "+1", 6.8),
+        reaction("m1", "dan", "eyes", 6.9, added=False),  # never given
+    ]
+
+
+async def reactions_equal_one_by_one(one_store: Store, batched_store: Store) -> None:
+    results, stored = [], []
+    for store, deliver in ((one_store, Chat.one_by_one), (batched_store, Chat.together)):
+        chat = Chat(store)
+        await chat.run_until(at(6))
+        results.append(await deliver(chat, *reaction_script()))
+        run = (await store.runs_for_chat("tea"))[0]
+        rows = await store.reactions_for_run(run.id or 0)
+        ids = {m.id: m.platform_message_id for m in await store.run_messages(run.id or 0)}
+        stored.append(sorted((ids[r.message_id], r.user_id, r.emoji) for r in rows))
+    assert results[0] == results[1]
+    assert results[1] == [True, True, False, True, True, True, True, True, False, False]
+    assert stored[0] == stored[1]
+    assert stored[1] == [("m1", "bob", "+1"), ("m2", "alice", "tada"), ("m2", "carol", "heart")]
+
+
+async def test_reactions_in_a_burst_are_stored_as_one_by_one(stores: tuple[Store, Store]) -> None:
+    await reactions_equal_one_by_one(*stores)
+
+
+async def test_reactions_in_a_burst_are_stored_as_one_by_one_on_postgresql(
+    postgres_url_factory: Callable[[], str],
+) -> None:
+    one = await open_store(postgres_url_factory())
+    batched = await open_store(postgres_url_factory())
+    try:
+        await reactions_equal_one_by_one(one, batched)
+    finally:
+        await one.close()
+        await batched.close()

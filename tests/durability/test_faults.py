@@ -191,11 +191,11 @@ async def test_a_reply_meeting_a_flaky_database_is_stored_once(h: Harness) -> No
     failures = iter([sqlite_error("database is locked"), ConnectionResetError(104, "reset")])
     delays: list[float] = []
 
-    async def flaky_write(conn, rows, runs):  # type: ignore[no-untyped-def]
+    async def flaky_write(conn, rows, runs, reactions=()):  # type: ignore[no-untyped-def]
         error = next(failures, None)
         if error is not None:
             raise error
-        return await real_write(conn, rows, runs)
+        return await real_write(conn, rows, runs, reactions)
 
     async def sleep(delay: float) -> None:
         delays.append(delay)
