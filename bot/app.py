@@ -1,5 +1,5 @@
 """Lifecycle of ``chathost run``: settings -> store -> engine -> adapters -> scheduler, all in
-one asyncio loop, so Slack, Discord and the scheduler share a process.
+one asyncio loop, so every platform's adapter and the scheduler share a process.
 
 Any number of these processes may share one PostgreSQL database (see the engine's docstring):
 each one schedules every chat of its platforms, and the database decides who posts each step.
@@ -13,7 +13,6 @@ import asyncio
 import logging
 import signal
 import time
-from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from sqlalchemy.exc import DBAPIError
@@ -21,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.adapters.base import Adapter
 from bot.core.clock import Clock, SystemClock
 from bot.core.engine import CLAIM_LEASE, Engine
-from bot.core.errors import DatabaseUnavailable, SettingsError, UserError
+from bot.core.errors import DatabaseUnavailable, UserError
 from bot.core.plan import Plan
 from bot.core.ports import Port
 from bot.core.service import ChatService
@@ -34,32 +33,12 @@ from bot.settings import Settings
 
 log = logging.getLogger("chathost.app")
 
-AdapterFactory = Callable[[Settings, Clock], Adapter]
-
 # SIGTERM to exit: platforms usually allow 10 s before SIGKILL; keep a margin.
 STOP_BUDGET = 8.0
 # Shares of the budget: the engine's in-flight delivery first, then each adapter's queue.
 TICK_SHARE = 0.6
 # A worker that starts while the database restarts waits for it rather than crash-looping.
 STARTUP_RETRY = RetryPolicy(attempts=8, first_delay=0.5, max_delay=5.0)
-
-
-class MissingTokens(SettingsError):
-    """Which environment variables are needed for which chats, in words a user can act on."""
-
-
-def check_tokens(settings: Settings, plan: Plan, platforms: Sequence[str], **kw: str) -> None:
-    problems = []
-    for platform in platforms:
-        missing = settings.missing_tokens(platform, **kw)
-        if missing:
-            chats = ", ".join(c.id for c in plan.chats if c.platform == platform)
-            problems.append(f"{platform} (chats: {chats}) needs {', '.join(missing)}")
-    if problems:
-        raise MissingTokens(
-            "cannot start: " + "; ".join(problems) + ". Set them in the environment or .env "
-            "(see README), or run only some platforms with --platform."
-        )
 
 
 class App:

@@ -3,6 +3,9 @@
 ``main`` is the one error boundary: a ``UserError`` (a plan with mistakes, a database URL of
 no known form, a platform that cannot be reached...) becomes one line on stderr and its exit
 code from ``ExitCode``; ``--debug`` (or LOG_LEVEL=DEBUG) adds the traceback.
+
+The platforms come from the registry (``bot.platforms``): ``--platform``'s choices, each
+platform's own ``run`` options and subcommands, and the names a plan may use.
 """
 
 from __future__ import annotations
@@ -15,12 +18,16 @@ import os
 import sys
 import tempfile
 import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.core.errors import ExitCode, SettingsError, UserError
 from bot.core.plan import Chat, load_plan, plan_json_schema
+from bot.platforms import PlatformRegistry, PluginCommand, load_platforms
 from bot.settings import load_settings
+
+Handler = Callable[[argparse.Namespace, PlatformRegistry], int]
 
 EXIT_BAD_INPUT = ExitCode.BAD_INPUT
 EXIT_MISSING_CONFIG = ExitCode.BAD_SETTINGS
@@ -41,7 +48,7 @@ def _speed(text: str) -> float:
     return value
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(registry: PlatformRegistry) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--debug", action="store_true", help="show the traceback of an error (or LOG_LEVEL=DEBUG)"
@@ -74,23 +81,27 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--platform",
         action="append",
-        choices=["console", "slack", "discord"],
+        choices=registry.names,
         help="run only these platforms (repeatable)",
     )
-    run.add_argument("--slack-mode", choices=["socket", "http"], default="socket")
-    run.add_argument("--port", type=int, default=3000, help="HTTP port (Slack http mode)")
+    run.add_argument(
+        "--port", type=int, default=3000, help="HTTP port, for a platform that listens for events"
+    )
     run.add_argument(
         "--health-port", type=int, help="serve GET /healthz on this port (for orchestrators)"
     )
     run.add_argument("--log-json", action="store_true", help="log JSON lines (or LOG_JSON=true)")
+    for plugin in registry:
+        plugin.add_run_options(run.add_argument_group(f"{plugin.name} options"))
 
     health = add("health", help="exit 0 if the database answers and its schema is current")
     health.add_argument("--db", help="database URL (default: $DATABASE_URL)")
 
     add("schema", help="print the JSON Schema of chats.yaml")
 
-    invite = add("discord-invite", help="print the URL that adds the bot to a server")
-    invite.add_argument("--client-id", help="application id (default: $DISCORD_CLIENT_ID)")
+    for plugin in registry:
+        for command in plugin.commands:
+            _add_plugin_command(add(command.name, help=command.help), command)
 
     export = add("export", help="write one stored run as md, html, json or csv")
     export.add_argument("run", help="a run id, or 'latest' (the last run that started)")
@@ -105,12 +116,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_plugin_command(parser: argparse.ArgumentParser, command: PluginCommand) -> None:
+    command.add_arguments(parser)
+    parser.set_defaults(handler=lambda args, registry: command.run(args))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; every failure ends here as one line and an exit code."""
-    args = _parser().parse_args(argv)  # bad arguments: argparse's usage line, exit 2
-    debug = args.debug or os.environ.get("LOG_LEVEL", "").strip().upper() == "DEBUG"
     try:
-        return _COMMANDS[args.command](args)
+        registry = load_platforms()
+    except UserError as exc:  # a broken platform plugin: which one, and why
+        print(exc, file=sys.stderr)
+        return exc.exit_code
+    args = _parser(registry).parse_args(argv)  # bad arguments: argparse's usage line, exit 2
+    debug = args.debug or os.environ.get("LOG_LEVEL", "").strip().upper() == "DEBUG"
+    handler: Handler = getattr(args, "handler", None) or _COMMANDS[args.command]
+    try:
+        return handler(args, registry)
     except UserError as exc:
         if debug:
             traceback.print_exc()
@@ -129,25 +151,25 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BUG
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
+def cmd_validate(args: argparse.Namespace, registry: PlatformRegistry) -> int:
     from bot.core.recurrence import past_start_notices
 
-    plan = load_plan(args.file)
+    plan = load_plan(args.file, registry.names)
     print(f"{args.file}: OK ({len(plan.chats)} chats: {', '.join(c.id for c in plan.chats)})")
     for warning in past_start_notices(plan.chats, datetime.now(UTC)):
         print(f"{args.file}: warning: {warning}", file=sys.stderr)
     return 0
 
 
-def cmd_schema(args: argparse.Namespace) -> int:
-    print(json.dumps(plan_json_schema(), indent=2))
+def cmd_schema(args: argparse.Namespace, registry: PlatformRegistry) -> int:
+    print(json.dumps(plan_json_schema(registry.names), indent=2))
     return 0
 
 
-def cmd_rehearse(args: argparse.Namespace) -> int:
+def cmd_rehearse(args: argparse.Namespace, registry: PlatformRegistry) -> int:
     from bot.adapters.console.rehearsal import rehearse_to
 
-    plan = load_plan(args.file)
+    plan = load_plan(args.file, registry.names)
     try:
         chat = plan.chat(args.chat)
     except KeyError as exc:
@@ -194,33 +216,22 @@ def _rehearsal_db(folder: Path) -> str:
     return f"sqlite:///{db}"
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace, registry: PlatformRegistry) -> int:
     from bot.runner import run_app
 
     settings = load_settings()
     if args.log_json:
         settings = settings.model_copy(update={"log_json": True})
-    plan = load_plan(args.file or settings.chats_file)
+    plan = load_plan(args.file or settings.chats_file, registry.names)
     asyncio.run(
         run_app(
-            settings,
-            plan,
-            args.platform,
-            args.slack_mode,
-            args.port,
-            health_port=args.health_port,
+            settings, plan, args.platform, args, registry=registry, health_port=args.health_port
         )
     )
     return 0
 
 
-def cmd_discord_invite(args: argparse.Namespace) -> int:
-    from bot.adapters.discord.invite import invite_command
-
-    return invite_command(load_settings(), args.client_id)
-
-
-def cmd_export(args: argparse.Namespace) -> int:
+def cmd_export(args: argparse.Namespace, registry: PlatformRegistry) -> int:
     from bot.export.cli import export_run
     from bot.web.config import ArchiveConfig
 
@@ -236,7 +247,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def cmd_serve(args: argparse.Namespace, registry: PlatformRegistry) -> int:
     import uvicorn
 
     from bot.core.store import open_store
@@ -253,7 +264,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     asyncio.run(check())
     # uvicorn's access log writes whole request lines, ``?token=`` included: its loggers go
     # through chathost's handler (log_config=None), which masks secrets in every line.
-    setup_logging(settings.log_level, as_json=settings.log_json, secrets=settings.secret_values())
+    secrets = settings.secret_values(registry)
+    setup_logging(settings.log_level, as_json=settings.log_json, secrets=secrets)
     print(f"Archive on http://{args.host}:{args.port}/", file=sys.stderr)
     uvicorn.run(
         create_app(config), host=args.host, port=args.port, log_level="info", log_config=None
@@ -261,7 +273,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_health(args: argparse.Namespace) -> int:
+def cmd_health(args: argparse.Namespace, registry: PlatformRegistry) -> int:
     from bot.health import check_url, safe_url
 
     url = args.db or load_settings().database_url
@@ -273,10 +285,9 @@ def cmd_health(args: argparse.Namespace) -> int:
     return EXIT_UNHEALTHY
 
 
-_COMMANDS = {
+_COMMANDS: dict[str, Handler] = {
     "export": cmd_export,
     "serve": cmd_serve,
-    "discord-invite": cmd_discord_invite,
     "validate": cmd_validate,
     "rehearse": cmd_rehearse,
     "run": cmd_run,

@@ -1,17 +1,23 @@
-"""Builds the adapters ``chathost run`` needs and runs the app until stopped."""
+"""Builds the adapters ``chathost run`` needs and runs the app until stopped.
+
+Every platform comes from the registry (``bot.platforms``): its token check, its settings
+and the factory that builds its adapter. Nothing here names a platform.
+"""
 
 from __future__ import annotations
 
+import argparse
 import logging
 from collections.abc import Sequence
 
 from bot.adapters.base import Adapter
-from bot.app import App, check_tokens
-from bot.core.clock import SystemClock
+from bot.app import App
+from bot.core.clock import Clock, SystemClock
 from bot.core.errors import SettingsError
 from bot.core.plan import Plan
 from bot.core.recurrence import past_start_notices
 from bot.logging_setup import setup_logging
+from bot.platforms import BuildContext, PlatformRegistry
 from bot.settings import Settings
 
 log = logging.getLogger("chathost.run")
@@ -30,24 +36,19 @@ def check_platforms(plan: Plan, platforms: Sequence[str]) -> None:
 
 
 def build_adapters(
-    settings: Settings, plan: Plan, platforms: Sequence[str], slack_mode: str, port: int
+    registry: PlatformRegistry,
+    settings: Settings,
+    plan: Plan,
+    platforms: Sequence[str],
+    options: argparse.Namespace,
+    clock: Clock,
 ) -> dict[str, Adapter]:
-    clock = SystemClock()
+    """Each platform's adapter from its plugin's factory; a bad setting stops here (exit 2)."""
     adapters: dict[str, Adapter] = {}
-    for platform in platforms:
-        if platform == "console":
-            from bot.adapters.console.live import ConsoleAdapter
-
-            channel = next(c.channel for c in plan.chats if c.platform == "console")
-            adapters["console"] = ConsoleAdapter(clock, channel)
-        elif platform == "slack":
-            from bot.adapters.slack import build_slack_adapter
-
-            adapters["slack"] = build_slack_adapter(settings, clock, mode=slack_mode, port=port)
-        elif platform == "discord":
-            from bot.adapters.discord import build_discord_adapter
-
-            adapters["discord"] = build_discord_adapter(settings, plan, clock)
+    for name in platforms:
+        plugin = registry.get(name)
+        context = BuildContext(settings, plugin.settings_of(settings), plan, clock, options)
+        adapters[name] = plugin.build(context)
     return adapters
 
 
@@ -55,19 +56,20 @@ async def run_app(
     settings: Settings,
     plan: Plan,
     only: Sequence[str] | None,
-    slack_mode: str = "socket",
-    port: int = 3000,
+    options: argparse.Namespace,
     *,
+    registry: PlatformRegistry,
     health_port: int | None = None,
 ) -> None:
-    setup_logging(settings.log_level, as_json=settings.log_json, secrets=settings.secret_values())
+    secrets = settings.secret_values(registry)
+    setup_logging(settings.log_level, as_json=settings.log_json, secrets=secrets)
     platforms = list(only or sorted({c.platform for c in plan.chats}))
     check_platforms(plan, platforms)
-    for notice in past_start_notices(
-        (c for c in plan.chats if c.platform in platforms), SystemClock().now()
-    ):
+    clock = SystemClock()
+    running = [c for c in plan.chats if c.platform in platforms]
+    for notice in past_start_notices(running, clock.now()):
         log.warning(notice)
-    check_tokens(settings, plan, platforms, slack_mode=slack_mode)
-    adapters = build_adapters(settings, plan, platforms, slack_mode, port)
+    registry.check_tokens(settings, plan, platforms, options)
+    adapters = build_adapters(registry, settings, plan, platforms, options, clock)
     app = App(settings, plan, adapters, health_port=health_port)
     await app.run_forever()

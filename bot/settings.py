@@ -2,21 +2,28 @@
 
 Kept inside the package (not a top-level ``config`` module) so it installs with it; the
 ``config/`` folder holds the files people edit or paste: the plan schema and app manifests.
+
+Only chathost's own settings live here. Each platform declares its own pydantic-settings model
+with its env prefix (``SLACK_``, ``DISCORD_``; see ``bot.platforms``), read through
+:meth:`Settings.platform_settings`, so a new platform adds no field to this file.
 """
 
 from __future__ import annotations
 
-from pydantic import SecretStr, ValidationError
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import PrivateAttr, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.core.errors import SettingsError
 
+if TYPE_CHECKING:
+    from bot.platforms import PlatformPlugin
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///chathost.db"
 
-TOKENS_BY_PLATFORM = {
-    "slack": ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"),
-    "discord": ("DISCORD_TOKEN",),
-}
+PlatformSettings = TypeVar("PlatformSettings", bound=BaseSettings)
 
 
 class Settings(BaseSettings):
@@ -32,42 +39,73 @@ class Settings(BaseSettings):
     archive_token: SecretStr | None = None
     public_url: str | None = None
 
-    slack_bot_token: SecretStr | None = None
-    slack_app_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
-    slack_api_url: str | None = None
+    # A platform's settings given here by their full name (``slack_bot_token=...``, as tests
+    # and embedding code do) instead of through the environment.
+    _given: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _env_file: Any = PrivateAttr(default=None)
+    _platforms: dict[type[BaseSettings], BaseSettings] = PrivateAttr(default_factory=dict)
 
-    discord_token: SecretStr | None = None
-    discord_api_url: str | None = None
-    discord_gateway_url: str | None = None
-    discord_client_id: str | None = None
-    discord_guild_ids: str = ""
-    discord_host_role: str = ""
-    discord_shards: str = ""
-    discord_sync_commands: bool = True
+    def __init__(self, **values: Any) -> None:
+        own = type(self).model_fields
+        given = {
+            k.lower(): v
+            for k, v in values.items()
+            if not k.startswith("_") and k.lower() not in own
+        }
+        super().__init__(**{k: v for k, v in values.items() if k.lower() not in given})
+        self._given = given
+        # The platforms read the same .env (or none, when this was told to read none).
+        self._env_file = values.get("_env_file", type(self).model_config.get("env_file"))
 
-    def secret_values(self) -> list[str]:
-        """Every secret's value, for the log mask: tokens, the signing secret, the archive
-        token and the database password."""
+    def platform_settings(self, model: type[PlatformSettings]) -> PlatformSettings:
+        """A platform's own settings: its env prefix in the environment or .env, overridden by
+        any given to this object by full name. Read once per model."""
+        found = self._platforms.get(model)
+        if found is None:
+            prefix = str(model.model_config.get("env_prefix", "")).lower()
+            given = {k[len(prefix) :]: v for k, v in self._given.items() if k.startswith(prefix)}
+            try:
+                found = model(_env_file=self._env_file, **given)  # type: ignore[call-arg]
+            except ValidationError as exc:
+                raise SettingsError(_unreadable(exc, prefix)) from None
+            self._platforms[model] = found
+        return found  # type: ignore[return-value]
+
+    def __getattr__(self, name: str) -> Any:
+        """``settings.slack_bot_token`` as before the platforms had their own settings: the
+        field of the registered platform whose env prefix starts the name. Transitional, for
+        callers not yet reading ``platform_settings``."""
+        if not name.startswith("_"):
+            from bot.platforms import load_platforms
+
+            for plugin in load_platforms():
+                prefix = plugin.env_prefix.lower()
+                rest = name[len(prefix) :] if prefix and name.startswith(prefix) else None
+                if rest and rest in plugin.settings_model.model_fields:
+                    return getattr(self.platform_settings(plugin.settings_model), rest)
+        return super().__getattr__(name)  # type: ignore[misc]
+
+    def secret_values(self, platforms: Iterable[PlatformPlugin] | None = None) -> list[str]:
+        """Every secret's value, for the log mask: each platform's secrets (tokens, signing
+        secrets; every installed platform's by default), the archive token and the database
+        password."""
         from bot.logging_setup import database_password
+        from bot.platforms import load_platforms
 
-        values = [
-            self.slack_bot_token,
-            self.slack_app_token,
-            self.slack_signing_secret,
-            self.discord_token,
-            self.archive_token,
-        ]
-        found = [v.get_secret_value() for v in values if v is not None]
+        plugins = load_platforms() if platforms is None else platforms
+        found = [value for plugin in plugins for value in plugin.secret_values(self)]
+        if self.archive_token is not None:
+            found.append(self.archive_token.get_secret_value())
         password = database_password(self.database_url)
         return [*found, password] if password else found
 
-    def missing_tokens(self, platform: str, *, slack_mode: str = "socket") -> list[str]:
-        """Environment variables a platform needs that are unset, by name."""
-        names = list(TOKENS_BY_PLATFORM.get(platform, ()))
-        if platform == "slack" and slack_mode == "http":
-            names = ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]
-        return [n for n in names if not getattr(self, n.lower())]
+
+def _unreadable(exc: ValidationError, prefix: str = "") -> str:
+    problems = "; ".join(
+        f"{prefix.upper()}{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+        for e in exc.errors()
+    )
+    return f"cannot read the settings (environment or .env): {problems}"
 
 
 def load_settings() -> Settings:
@@ -76,7 +114,4 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
-        )
-        raise SettingsError(f"cannot read the settings (environment or .env): {problems}") from None
+        raise SettingsError(_unreadable(exc)) from None

@@ -6,9 +6,10 @@ Every error is collected before raising, so a host fixes a broken plan in one pa
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -118,6 +120,32 @@ TimeZoneName = Annotated[
 # A host entry naming a platform role rather than a person (``role:Tea Hosts``).
 ROLE_PREFIX = "role:"
 
+# Where the platform plugins are declared (``bot.platforms`` loads them). The plan is checked
+# against their names only: the core never imports a plugin.
+PLATFORM_ENTRY_POINTS = "chathost.platforms"
+# The validation context's key for the platform names a plan may use.
+PLATFORMS_CONTEXT = "platforms"
+DEFAULT_PLATFORM = "console"
+
+
+def installed_platforms() -> frozenset[str]:
+    """The names of the installed platform plugins, read from the packages' metadata without
+    loading any of them: what a plan is checked against when its caller names none."""
+    return frozenset(point.name for point in entry_points(group=PLATFORM_ENTRY_POINTS))
+
+
+def _check_platform(value: str, info: ValidationInfo) -> str:
+    known = (info.context or {}).get(PLATFORMS_CONTEXT)
+    if known is None or value in known:
+        return value
+    if not known:
+        raise ValueError(
+            f"{json.dumps(value)}: no platform is installed (reinstall chathost: pip install -e .)"
+        )
+    names = ", ".join(sorted(known))
+    raise ValueError(f"{json.dumps(value)} is not an installed platform (use one of: {names})")
+
+
 class _Strict(BaseModel):
     """Unknown keys are typos in a hand-written plan: refuse them."""
 
@@ -202,7 +230,11 @@ class Chat(_Strict):
     id: ChatId
     title: str = Field(min_length=1)
     tag: str = Field(default="", description="The chat's hashtag, e.g. #chat2lrn.")
-    platform: Literal["console", "slack", "discord"] = "console"
+    platform: str = Field(
+        default=DEFAULT_PLATFORM,
+        min_length=1,
+        description="The platform the chat runs on: one of the installed platform plugins.",
+    )
     channel: str = Field(min_length=1, description="Channel name or id where the chat runs.")
     threads: Literal["none", "per-question", "per-chat"] = "none"
     hosts: list[str] = Field(
@@ -221,6 +253,11 @@ class Chat(_Strict):
     questions: list[Question] = Field(min_length=1)
     nudges: Nudges = Field(default_factory=Nudges)
     summary: Summary = Field(default_factory=Summary)
+
+    @field_validator("platform")
+    @classmethod
+    def _known_platform(cls, value: str, info: ValidationInfo) -> str:
+        return _check_platform(value, info)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -244,9 +281,7 @@ class Chat(_Strict):
     def hosted_by(self, user: User) -> bool:
         """Whether ``user`` hosts this chat: the platform says so (a Discord host role), or the
         plan lists them by name or id, or lists a role they hold."""
-        return user.is_host_hint or self.is_host(
-            user.id, user.name, user.display, roles=user.roles
-        )
+        return user.is_host_hint or self.is_host(user.id, user.name, user.display, roles=user.roles)
 
     @property
     def host_people(self) -> list[str]:
@@ -273,14 +308,25 @@ class _Head(_Strict):
     chats: list[Any] = Field(default_factory=list)
 
 
-def load_plan(path: str | Path) -> Plan:
-    """Read and validate a plan file; raises PlanError listing every problem."""
+def load_plan(path: str | Path, platforms: Collection[str] | None = None) -> Plan:
+    """Read and validate a plan file; raises PlanError listing every problem.
+
+    ``platforms``: the names a chat's ``platform:`` may take (the registry's); by default the
+    installed plugins'."""
     doc, name = read_positioned(path)
-    return _PlanValidator(doc, name, Plan).run()
+    return _PlanValidator(doc, name, Plan, _context(platforms)).run()
 
 
-def parse_plan(text: str, filename: str = "<plan>") -> Plan:
-    return _PlanValidator(parse_positioned(text, filename), filename, Plan).run()
+def parse_plan(
+    text: str, filename: str = "<plan>", platforms: Collection[str] | None = None
+) -> Plan:
+    doc = parse_positioned(text, filename)
+    return _PlanValidator(doc, filename, Plan, _context(platforms)).run()
+
+
+def _context(platforms: Collection[str] | None) -> dict[str, Any]:
+    names = installed_platforms() if platforms is None else frozenset(platforms)
+    return {PLATFORMS_CONTEXT: names}
 
 
 class _PlanValidator(PositionedValidator):
@@ -332,9 +378,12 @@ class _PlanValidator(PositionedValidator):
                 self.add((*base, "announce", i), "an announcement offset must be before the start")
 
 
-def plan_json_schema() -> dict[str, Any]:
-    """The schema editors use to complete and check chats.yaml (config/chats.schema.json)."""
+def plan_json_schema(platforms: Collection[str] | None = None) -> dict[str, Any]:
+    """The schema editors use to complete and check chats.yaml (config/chats.schema.json);
+    ``platform`` lists the installed platforms (by default), or ``platforms``."""
     schema = Plan.model_json_schema(mode="validation")
+    names = installed_platforms() if platforms is None else platforms
+    schema["$defs"]["Chat"]["properties"]["platform"]["enum"] = sorted(names)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "chathost chat plan (chats.yaml)"
     return schema

@@ -370,10 +370,19 @@ class PlanError(UserError):
 class PositionedValidator:
     """Runs pydantic models over positioned YAML and turns every error into a PlanIssue."""
 
-    def __init__(self, doc: PositionedDoc, filename: str, root: type[BaseModel]) -> None:
+    def __init__(
+        self,
+        doc: PositionedDoc,
+        filename: str,
+        root: type[BaseModel],
+        context: dict[str, Any] | None = None,
+    ) -> None:
         self.doc = doc
         self.filename = filename
         self.root = root
+        # Handed to every model's validators: what the file is checked against (the names
+        # of the installed platforms) without the core importing any of it.
+        self.context = context
         self.issues: list[PlanIssue] = []
 
     def add(self, path: Path, message: str, *, key: bool = False) -> None:
@@ -389,7 +398,7 @@ class PositionedValidator:
     def validate(self, model: type[BaseModel], raw: Any, prefix: Path) -> Any:
         """The validated model, or None after recording each of its errors."""
         try:
-            return model.model_validate(raw)
+            return model.model_validate(raw, context=self.context)
         except ValidationError as exc:
             for err in exc.errors():
                 self._add_pydantic(err, prefix)

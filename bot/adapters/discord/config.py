@@ -1,7 +1,7 @@
 """The Discord adapter's configuration: DISCORD_* variables, read once and checked.
 
-All of them come from ``bot.settings.Settings`` (the environment or ``.env``); this module
-turns them into checked values with errors that say what to fix.
+``DiscordSettings`` reads them (the environment or ``.env``, through the platform's own env
+prefix); ``DiscordConfig`` turns them into checked values with errors that say what to fix.
 """
 
 from __future__ import annotations
@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Literal
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.core.errors import SettingsError
 from bot.settings import Settings
@@ -18,6 +21,23 @@ DEFAULT_API_URL = "https://discord.com/api/v10"
 
 class ConfigError(SettingsError, ValueError):
     """A DISCORD_* variable is set to something the adapter cannot use; says which and why."""
+
+
+class DiscordSettings(BaseSettings):
+    """The DISCORD_* variables as given; ``DiscordConfig`` checks them."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DISCORD_", env_file=".env", extra="ignore", case_sensitive=False
+    )
+
+    token: SecretStr | None = None
+    api_url: str | None = None
+    gateway_url: str | None = None
+    client_id: str | None = None
+    guild_ids: str = ""
+    host_role: str = ""
+    shards: str = ""
+    sync_commands: bool = True
 
 
 @dataclass(frozen=True)
@@ -47,18 +67,22 @@ class DiscordConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DiscordConfig:
-        if settings.discord_token is None or not settings.discord_token.get_secret_value():
+        return cls.from_discord_settings(settings.platform_settings(DiscordSettings))
+
+    @classmethod
+    def from_discord_settings(cls, given: DiscordSettings) -> DiscordConfig:
+        if given.token is None or not given.token.get_secret_value():
             raise ConfigError("DISCORD_TOKEN is not set (the bot token from the developer portal)")
-        roles = settings.discord_host_role.split(",")
+        roles = given.host_role.split(",")
         return cls(
-            token=settings.discord_token.get_secret_value().strip(),
-            api_url=normalise_api_url(settings.discord_api_url),
-            gateway_url=(settings.discord_gateway_url or "").strip() or None,
-            guild_ids=parse_ids(settings.discord_guild_ids, "DISCORD_GUILD_IDS"),
+            token=given.token.get_secret_value().strip(),
+            api_url=normalise_api_url(given.api_url),
+            gateway_url=(given.gateway_url or "").strip() or None,
+            guild_ids=parse_ids(given.guild_ids, "DISCORD_GUILD_IDS"),
             host_roles=tuple(r.strip() for r in roles if r.strip()),
-            client_id=(settings.discord_client_id or "").strip() or None,
-            shards=parse_shards(settings.discord_shards),
-            sync_commands=settings.discord_sync_commands,
+            client_id=(given.client_id or "").strip() or None,
+            shards=parse_shards(given.shards),
+            sync_commands=given.sync_commands,
         )
 
 
