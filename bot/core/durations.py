@@ -6,6 +6,8 @@ import json
 import re
 from datetime import timedelta
 
+from bot.core import wording
+
 _UNITS = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)", re.IGNORECASE)
 _WHOLE_UNITS = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*[dhms]\s*)+$", re.IGNORECASE)
 _CLOCK = re.compile(r"^\s*(?:(\d+):)?(\d{1,3}):(\d{2})\s*$")
@@ -19,7 +21,7 @@ class DurationError(ValueError):
 
     def __init__(self, text: object) -> None:
         shown = json.dumps(text, default=str)
-        super().__init__(f"{shown} is not a duration (use e.g. 1h, 1h40m, 57m30s or 12:30)")
+        super().__init__(wording.not_a_duration(shown))
         self.text = text
 
 

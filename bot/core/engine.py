@@ -10,6 +10,12 @@ one process wins each step; the winner holds the delivery lease of the post it c
 renews it while the platform call is in flight. If it dies, the lease runs out (CLAIM_LEASE)
 and whichever engine ticks next takes the post over: a chat continues at the right question
 within about CLAIM_LEASE of its process dying. Nudges are claimed and leased the same way.
+
+This module is the loop (which runs are due, one step each, when to wake next). Its parts:
+engine_steps.py (the transitions), engine_posts.py (what each post says, and the recap kept up
+to date), engine_nudges.py (who is nudged), delivery.py (the delivery of a post or a nudge,
+written once for both), engine_context.py (what the parts share) and wording.py (every
+sentence they say). The names other modules import from here stay importable from here.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Every sentence the engine says, in one place, ready to be translated.
 
-The engine, its delivery and the nudges hold no sentence of their own (tests/core/
-test_wording.py keeps it so): they call these functions with plain values. A translation
-replaces the templates; the functions only fill them in. Text from the plan (a chat's own
+The engine, its delivery, the nudges and the durations hold no sentence of their own
+(tests/core/test_wording.py keeps it so): they call these functions with plain values. A
+translation replaces the templates; the functions only fill them in. Text from the plan (a chat's own
 intro, outro or nudge template) is the host's and is used as written. The commands' answers
 and refusals are in bot/core/commands/sentences.py for now.
 
@@ -35,6 +35,8 @@ POST_FAILED = "chathost could not post {key} for {title}: {error}"
 CHANGED_MEANWHILE = "the chat was changed at the same moment; try again"
 DID_NOT_SETTLE = "run {run_id} did not settle"
 UNEXPECTED = "{kind}: {error}"
+# A duration in the plan or in a command (/extendchat) that cannot be read; ``shown`` quotes it.
+NOT_A_DURATION = "{shown} is not a duration (use e.g. 1h, 1h40m, 57m30s or 12:30)"
 
 
 def tagged(text: str, tag: str) -> str:
@@ -107,3 +109,7 @@ def did_not_settle(run_id: int) -> str:
 def unexpected(exc: BaseException) -> str:
     """An error an adapter did not wrap, as the hosts' notice quotes it."""
     return UNEXPECTED.format(kind=type(exc).__name__, error=exc)
+
+
+def not_a_duration(shown: str) -> str:
+    return NOT_A_DURATION.format(shown=shown)

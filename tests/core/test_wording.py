@@ -10,8 +10,11 @@ from pathlib import Path
 from bot.core import wording
 
 CORE = Path(__file__).resolve().parents[2] / "bot" / "core"
-# The engine, its delivery and the nudges; wording.py is where their sentences go.
-SPEAKERS = sorted([*CORE.glob("engine*.py"), CORE / "delivery.py", CORE / "nudges.py"])
+# The engine, its delivery, the nudges and the durations (their errors reach the hosts);
+# wording.py is where their sentences go.
+SPEAKERS = sorted(
+    [*CORE.glob("engine*.py"), CORE / "delivery.py", CORE / "nudges.py", CORE / "durations.py"]
+)
 # Keyword arguments that name a thing in log lines, never said to a user.
 LOG_NAMES = {"what", "label", "subject"}
 LOG_CALLS = {"debug", "info", "warning", "error", "exception", "critical", "log"}
@@ -134,3 +137,6 @@ def test_nudges_notices_and_errors_read_as_before() -> None:
     assert wording.unexpected(TimeoutError("read timed out")) == "TimeoutError: read timed out"
     assert wording.changed_meanwhile() == "the chat was changed at the same moment; try again"
     assert wording.did_not_settle(7) == "run 7 did not settle"
+    assert wording.not_a_duration('"soon"') == (
+        '"soon" is not a duration (use e.g. 1h, 1h40m, 57m30s or 12:30)'
+    )
