@@ -17,9 +17,6 @@ from bot.core.text import STOP_WORDS, links, skip_words, word_counts, words
 
 # A host's star reaction picks an answer for the recap.
 HOST_PICK_EMOJI = frozenset({"star", "⭐", "star2", "🌟", "glowing_star"})
-# `/highlight` is stored as a reaction with this name by the host who ran it: no platform
-# emoji can have a colon in its name, so it never collides, and it needs no table change.
-HIGHLIGHT_MARK = "chathost:highlight"
 
 
 # No reactions: one shared empty mapping, read-only, so that no view can change another's.
@@ -48,7 +45,7 @@ class MessageView(NamedTuple):
     edited: bool = False
     # emoji -> the people who reacted with it
     reactions: Mapping[str, tuple[str, ...]] = NO_REACTIONS
-    # Set by a host's `/highlight` (see HIGHLIGHT_MARK); never counted as a reaction.
+    # Set by a host's `/highlight` (a pick, stored apart from reactions): never a reaction.
     highlighted: bool = False
 
     @property

@@ -9,7 +9,6 @@ from bot.core.bulk import collector_paused
 from bot.core.errors import UserError
 from bot.core.plan import Chat
 from bot.core.recap import (
-    HIGHLIGHT_MARK,
     NO_REACTIONS,
     MessageView,
     QuestionView,
@@ -19,7 +18,7 @@ from bot.core.recap import (
     iso_times,
 )
 from bot.core.store import RunRow, Store
-from bot.core.store.database import MessageRecord, ReactionRecord
+from bot.core.store.database import MessageRecord, PickRecord, ReactionRecord
 
 
 class RunNotFound(UserError, LookupError):
@@ -81,6 +80,7 @@ async def _read_run_view(store: Store, run_id: int, run: RunRow | None) -> RunVi
     chat = Chat.model_validate_json(run.plan_json)
     messages = await store.message_records(run_id)
     reactions = await store.reaction_records(run_id)
+    picks = await store.pick_records(run_id)
     posts = {p.question_id: p for p in await store.posts(run_id) if p.kind == "question"}
     questions = [
         QuestionView(
@@ -94,7 +94,8 @@ async def _read_run_view(store: Store, run_id: int, run: RunRow | None) -> RunVi
     earlier = await _earlier_participants(store, run)
     # Hosts as the platform names them: reactions carry platform user ids, while the plan may
     # list names, so a host's star counts even if that host never wrote a message.
-    reactors = {(r.user_id, r.user_name) for r in reactions}  # many reactions, few people
+    # Those who picked an answer with /highlight are hosts too.
+    reactors = {(r.user_id, r.user_name) for r in (*reactions, *picks)}  # few people
     hosts = frozenset(
         [m.user_id for m in messages if m.kind == "host"]
         + [user for user, name in reactors if chat.is_host(user, name)]
@@ -110,7 +111,7 @@ async def _read_run_view(store: Store, run_id: int, run: RunRow | None) -> RunVi
         started_at=run.started_at,
         ended_at=run.ended_at,
         questions=questions,
-        messages=_views(messages, reactions),
+        messages=_views(messages, reactions, picks),
         host_ids=hosts,
         earlier_participants=earlier,
         highlights_per_question=chat.summary.highlights,
@@ -119,18 +120,18 @@ async def _read_run_view(store: Store, run_id: int, run: RunRow | None) -> RunVi
     )
 
 
-def _views(messages: list[MessageRecord], reactions: list[ReactionRecord]) -> list[MessageView]:
-    """Message views with their reactions. A big run has 50,000 messages and few of them
-    reactions, so reactions are grouped once and a message without any shares the one empty
-    mapping. Each view is made from its record's fields in order (the first eleven are the
-    view's), positionally: 14 keyword arguments per message cost more than the tuple."""
+def _views(
+    messages: list[MessageRecord], reactions: list[ReactionRecord], picks: list[PickRecord]
+) -> list[MessageView]:
+    """Message views with their reactions and whether a host picked them. A big run has
+    50,000 messages and few of them reactions, so reactions are grouped once and a message
+    without any shares the one empty mapping. Each view is made from its record's fields in
+    order (the first eleven are the view's), positionally: 14 keyword arguments per message
+    cost more than the tuple."""
     grouped: dict[int, dict[str, list[str]]] = {}
-    marked: set[int] = set()
     for message_id, user_id, _, emoji in reactions:
-        if emoji == HIGHLIGHT_MARK:
-            marked.add(message_id)
-        else:
-            grouped.setdefault(message_id, {}).setdefault(emoji, []).append(user_id)
+        grouped.setdefault(message_id, {}).setdefault(emoji, []).append(user_id)
+    marked = {pick.message_id for pick in picks}
     by_message = {
         message_id: {emoji: tuple(users) for emoji, users in emojis.items()}
         for message_id, emojis in grouped.items()

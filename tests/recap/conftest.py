@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.recap import HIGHLIGHT_MARK
 from bot.core.store import Store, open_store
 from tests.recap.helpers import FIRST, FIRST_RUN, SECOND, SECOND_RUN, rehearse
 
@@ -29,7 +28,7 @@ async def build_archive(path: Path) -> str:
         bob = next(
             m for m in await store.run_messages(first.run_id) if m.text.startswith("A1 my friend")
         )
-        await store.add_reaction(bob.id or 0, "kate", "kate", HIGHLIGHT_MARK, FIRST)
+        await store.add_pick(bob.id or 0, "kate", "kate", FIRST)
     finally:
         await store.close()
     return url

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from bot.core.recap import HIGHLIGHT_MARK, MessageView, recap_text, thanks_text
+from bot.core.recap import MessageView, recap_text, thanks_text
 from bot.core.snapshot import RunNotFound, find_run_id, load_stored_run
 from bot.core.store import MessageRow, Store
 from tests.recap.helpers import HTML_ANSWER, RTL_ANSWER, SECOND, SECOND_RUN, rehearse
@@ -56,12 +56,12 @@ async def test_highlight_command_marks_a_host_pick_without_counting_as_reaction(
     store: Store, tea: int
 ) -> None:
     bob = by_text(await store.run_messages(tea), "A1 my friend")
-    await store.add_reaction(bob.id or 0, "kate", "kate", HIGHLIGHT_MARK, datetime.now(UTC))
+    await store.add_pick(bob.id or 0, "kate", "kate", datetime.now(UTC))
     recap = (await load_stored_run(store, tea)).recap
     q1 = recap.questions[0]
     picked = by_text(q1.answers, "A1 my friend")
     assert picked.highlighted and picked.reaction_count == 1
-    assert HIGHLIGHT_MARK not in picked.reactions
+    assert "chathost:highlight" not in picked.reactions  # what release 0003 stored it as
     # Both picks first (tied on one reaction each: the earlier first), then the most reacted.
     assert [m.user_name for m in q1.highlights] == ["bob", "dan", "carol"]
     assert recap.stats.reactions == 12

@@ -131,6 +131,20 @@ class ReactionRow(SQLModel, table=True):
     created_at: datetime = _when()
 
 
+class PickRow(SQLModel, table=True):
+    """A host's ``/highlight`` of a message for the recap (schema 0004). One per host and
+    message, as a reaction is: a host's second ``/highlight`` takes their own pick back."""
+
+    __tablename__ = "picks"
+    __table_args__ = (UniqueConstraint("message_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="messages.id", index=True)
+    user_id: str = Field(index=True)
+    user_name: str = ""
+    created_at: datetime = _when()
+
+
 class ParticipantRow(SQLModel, table=True):
     """Who spoke in a run and when they last did: the nudges read this."""
 
