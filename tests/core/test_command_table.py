@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.adapters.slack.manifest import MANIFEST, slash_command, with_commands
+from bot.adapters.slack.commands import HIGHLIGHT_SHORTCUT, SHORTCUTS
+from bot.adapters.slack.manifest import MANIFEST, shortcut, slash_command, with_commands
 from bot.core.commands import COMMANDS, ArgumentsRefused, command_named, message_ids, parse_args
 from bot.core.commands.dispatch import CHAT_HANDLERS, PERSON_HANDLERS
 
@@ -33,12 +34,18 @@ def test_the_slack_manifest_on_disk_declares_the_tables_commands() -> None:
     extend = next(c for c in declared if c["command"] == "/extendchat")
     assert extend["usage_hint"] == "[duration] [chat]"
     assert extend["description"].startswith("Hosts: ")
+    shortcuts = yaml.safe_load(text)["features"]["shortcuts"]
+    assert shortcuts == [shortcut(s) for s in COMMANDS if s.menu]
+    assert [(s["name"], s["callback_id"]) for s in shortcuts] == [
+        ("Highlight in recap", HIGHLIGHT_SHORTCUT)
+    ]
+    assert SHORTCUTS == {HIGHLIGHT_SHORTCUT: "highlight"}  # the one the Slack app listens to
 
 
 def test_rewriting_the_manifest_keeps_everything_around_the_commands() -> None:
     text = MANIFEST.read_text()
-    stale = text.replace("    - command: \"/forgetme\"", "    - command: \"/forgetyou\"")
-    assert stale != text
+    stale = text.replace('"/forgetme"', '"/forgetyou"').replace('name: "Highlight in', 'name: "Pick for')
+    assert stale.count("forgetyou") == 1 and "Pick for recap" in stale
     assert with_commands(stale) == text
 
 

@@ -21,7 +21,7 @@ from bot.adapters.slack.tasks import TaskSet
 from bot.adapters.slack.translate import PLATFORM, MalformedEvent, mapping_field, text_field
 from bot.core.clock import Clock
 from bot.core.commands import COMMANDS as TABLE
-from bot.core.commands import command_named, message_ids
+from bot.core.commands import CommandSpec, command_named, message_ids
 from bot.core.events import Command, CommandReply
 from bot.core.service import ChatService
 
@@ -30,7 +30,14 @@ log = logging.getLogger("chathost.slack.commands")
 # What slash command payloads say instead of a name for private channels and DMs.
 PLACEHOLDER_CHANNEL_NAMES = frozenset({"", "privategroup", "directmessage"})
 COMMANDS = tuple(sorted(f"/{spec.name}" for spec in TABLE))
-# The message shortcut that runs /highlight on the message it was opened on.
+def shortcut_id(spec: CommandSpec) -> str:
+    """The callback id of the message shortcut that runs ``spec`` on a message."""
+    return f"chathost_{spec.name}"
+
+
+# The message shortcuts (callback id -> command), each running its command on the message it
+# was opened on; the manifest declares the same ones.
+SHORTCUTS = {shortcut_id(spec): spec.name for spec in TABLE if spec.menu}
 HIGHLIGHT_SHORTCUT = "chathost_highlight"
 # A message link (Copy link): .../archives/C0100/p1700000000000100 is message ts 1700000000.000100
 _PERMALINK = re.compile(r"/archives/[A-Z0-9]+/p(\d{10})(\d{6})")
@@ -101,14 +108,16 @@ class SlashCommands:
         return Command(PLATFORM, channel, user, name, self.clock.now(), args)
 
     async def shortcut_to_command(self, body: Mapping[str, Any]) -> Command:
-        """A ``message_action`` payload as /highlight of its message (the ts is its id)."""
+        """A ``message_action`` payload as its command (/highlight) run on its message (the
+        ts is the message's id)."""
         who, where = mapping_field(body, "user"), mapping_field(body, "channel")
         user = await self.directory.user(
             text_field(who, "id"), text_field(who, "username", required=False)
         )
         channel = await self.directory.channel(text_field(where, "id"))
         ts = text_field(body, "message_ts")
-        return Command(PLATFORM, channel, user, "highlight", self.clock.now(), ts)
+        name = SHORTCUTS.get(str(body.get("callback_id")), "highlight")
+        return Command(PLATFORM, channel, user, name, self.clock.now(), ts)
 
     async def answer(self, body: Mapping[str, Any], reply: CommandReply, respond: Respond) -> None:
         text = reply_text(reply)

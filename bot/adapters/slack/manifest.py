@@ -1,9 +1,10 @@
-"""The slash commands of ``config/slack-manifest.yaml``, generated from the core's command
-table, so that the app Slack installs offers exactly the commands chathost answers.
+"""The slash commands and message shortcuts of ``config/slack-manifest.yaml``, generated
+from the core's command table, so that the app Slack installs offers exactly the commands
+chathost answers.
 
 ``python -m bot.adapters.slack.manifest`` (``make manifest``) rewrites the file's
-``slash_commands`` block in place and keeps the rest of it, comments included: the file is
-meant to be read and pasted by people.
+``shortcuts`` and ``slash_commands`` blocks in place and keeps the rest of it, comments
+included: the file is meant to be read and pasted by people.
 """
 
 from __future__ import annotations
@@ -13,21 +14,33 @@ import re
 import sys
 from pathlib import Path
 
+from bot.adapters.slack.commands import shortcut_id
 from bot.core.commands import COMMANDS, CommandSpec, Who
 
 MANIFEST = Path(__file__).resolve().parents[3] / "config" / "slack-manifest.yaml"
-_BLOCK_START = "  slash_commands:\n"
-# The block ends at the next key at the top level or under ``features``.
+# A block ends at the next key at the top level or under ``features``.
 _BLOCK_END = re.compile(r"^(?:\S|  \S)", re.MULTILINE)
+
+Entry = dict[str, str | bool]
 
 
 class ManifestError(ValueError):
-    """The manifest has no ``features.slash_commands`` block to rewrite."""
+    """The manifest lacks a block under ``features`` that is to be rewritten."""
 
 
-def slash_command(spec: CommandSpec) -> dict[str, str | bool]:
+def shortcut(spec: CommandSpec) -> Entry:
+    """A command's message menu entry as the manifest declares it."""
+    return {
+        "name": spec.menu,
+        "type": "message",
+        "callback_id": shortcut_id(spec),
+        "description": _who_first(spec),
+    }
+
+
+def slash_command(spec: CommandSpec) -> Entry:
     """One command as the manifest declares it (Slack's own field names)."""
-    entry: dict[str, str | bool] = {
+    entry: Entry = {
         "command": f"/{spec.name}",
         "description": _who_first(spec),
     }
@@ -44,27 +57,32 @@ def _who_first(spec: CommandSpec) -> str:
     return f"Hosts: {spec.help[0].lower()}{spec.help[1:]}"
 
 
-def slash_commands_block() -> str:
-    """The ``slash_commands`` block: YAML with each string double-quoted (JSON's quoting is
-    valid YAML), in the table's order."""
-    lines = [_BLOCK_START]
-    for spec in COMMANDS:
-        fields = list(slash_command(spec).items())
-        for index, (key, value) in enumerate(fields):
+def block(key: str, entries: list[Entry]) -> str:
+    """A list under ``features`` as YAML, each string double-quoted (JSON's quoting is valid
+    YAML), in the table's order."""
+    lines = [f"  {key}:\n"]
+    for entry in entries:
+        for index, (field, value) in enumerate(entry.items()):
             lead = "    - " if index == 0 else "      "
-            lines.append(f"{lead}{key}: {json.dumps(value)}\n")
+            lines.append(f"{lead}{field}: {json.dumps(value)}\n")
     return "".join(lines)
 
 
 def with_commands(manifest: str) -> str:
-    """``manifest`` with its ``slash_commands`` block replaced by the table's."""
-    start = manifest.find(_BLOCK_START)
+    """``manifest`` with its shortcuts and slash commands replaced by the table's."""
+    shortcuts = [shortcut(spec) for spec in COMMANDS if spec.menu]
+    manifest = _replace(manifest, "shortcuts", shortcuts)
+    return _replace(manifest, "slash_commands", [slash_command(spec) for spec in COMMANDS])
+
+
+def _replace(manifest: str, key: str, entries: list[Entry]) -> str:
+    start = manifest.find(f"\n  {key}:\n")
     if start < 0:
-        raise ManifestError("no `  slash_commands:` under `features:` in the manifest")
-    body = start + len(_BLOCK_START)
-    end = _BLOCK_END.search(manifest, body)
+        raise ManifestError(f"no `  {key}:` under `features:` in the manifest")
+    start += 1
+    end = _BLOCK_END.search(manifest, manifest.index("\n", start) + 1)
     stop = end.start() if end else len(manifest)
-    return manifest[:start] + slash_commands_block() + manifest[stop:]
+    return manifest[:start] + block(key, entries) + manifest[stop:]
 
 
 def main(path: Path = MANIFEST) -> int:
