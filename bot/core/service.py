@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from bot.core.commands import Commands
@@ -92,6 +92,27 @@ class ChatService:
             # The state was read inside the batch's own transaction: no summary slips in unseen.
             await self.engine.refresh_recap(recorded.run_id)
         return recorded
+
+    async def record_all(
+        self, events: Sequence[IncomingMessage | ReactionChanged]
+    ) -> list[Recorded | None]:
+        """``record`` for many events sent together (a rehearsal's burst): the same outcomes,
+        without a task per event. Submitted in order, so a reaction follows its message."""
+        futures = [self.recorder.submit(e) for e in events]
+        await asyncio.wait(futures)
+        outcomes: list[Recorded | None] = []
+        for event, future in zip(events, futures, strict=True):
+            failed = future.exception()
+            if failed is None:
+                outcomes.append(future.result())
+            else:
+                outcomes.append(
+                    await self._retrying(lambda e=event: self.recorder.submit(e), event, failed)
+                )
+        for run_id in sorted({o.run_id for o in outcomes if o is not None}):
+            if self.recorder.states.get(run_id) == RunState.SUMMARISED:
+                await self.engine.refresh_recap(run_id)
+        return outcomes
 
     async def _retrying(
         self,
