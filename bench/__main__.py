@@ -1,7 +1,8 @@
 """Run every benchmark and print one table: ``.venv/bin/python -m bench`` (``make bench``).
 
 Options: ``--quick`` (small sizes, a smoke run of the harness: the figures mean little),
-``--only ingest,scale,recap,sending,pg,plans`` (a subset), ``--chats N`` (the scale section's size).
+``--only ingest,scale,recap,sending,pg,plans,rehearsal`` (a subset), ``--chats N`` (the scale
+section's size).
 Every figure is measured next to its baseline in the same run; throughputs are medians over
 repeats, because the machine is noisy.
 """
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from bench.common import Latency, Row, Table, median, thousands
 
-SECTIONS = ("ingest", "scale", "recap", "sending", "pg", "plans")
+SECTIONS = ("ingest", "scale", "recap", "sending", "pg", "plans", "rehearsal")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class Sizes:
     pg_offered_messages: int = 100_000
     plan_chats: int = 3000
     plan_repeats: int = 3
+    rehearsal: int = 20_000
+    rehearsal_repeats: int = 3
 
 
 QUICK = Sizes(
@@ -70,6 +73,8 @@ QUICK = Sizes(
     pg_offered_messages=2000,
     plan_chats=100,
     plan_repeats=1,
+    rehearsal=1000,
+    rehearsal_repeats=1,
 )
 
 
@@ -326,6 +331,33 @@ def plans_rows(sizes: Sizes, folder: Path) -> list[Row]:
     return rows(sizes.plan_chats, sizes.plan_repeats, folder)
 
 
+def rehearsal_rows(sizes: Sizes, folder: Path) -> list[Row]:
+    from bench.rehearsal import measure
+
+    took, floor, counts = measure(sizes.rehearsal, sizes.rehearsal_repeats, folder)
+    seconds, base = median(took), median(floor)
+    rate, base_rate = sizes.rehearsal / seconds, sizes.rehearsal / base
+    n = f"{sizes.rehearsal:,}"
+    return [
+        Row(
+            "7 rehearsal",
+            f"chathost rehearse --speed max, {n} replies, whole process: replies/s "
+            f"(median of {sizes.rehearsal_repeats})",
+            thousands(rate),
+            f"{thousands(base_rate)} (executemany)",
+            f"{rate / base_rate:.3f}",
+            ">= 10,000/s",
+            rate >= 10_000 and counts["messages"] == sizes.rehearsal,
+        ),
+        Row(
+            "7 rehearsal",
+            "  seconds; rows stored (messages, reactions, participants)",
+            f"{seconds:.2f}; {counts['messages']:,}, {counts['reactions']:,}, "
+            f"{counts['participants']:,}",
+        ),
+    ]
+
+
 RUNNERS: dict[str, Callable[[Sizes, Path], list[Row]]] = {
     "ingest": ingest_rows,
     "scale": scale_rows,
@@ -333,6 +365,7 @@ RUNNERS: dict[str, Callable[[Sizes, Path], list[Row]]] = {
     "sending": sending_rows,
     "pg": pg_rows,
     "plans": plans_rows,
+    "rehearsal": rehearsal_rows,
 }
 
 
