@@ -59,8 +59,10 @@ class Commands:
         if spec is None:
             known = ", ".join(f"/{c}" for c in sorted(ALL_COMMANDS))
             return no(say.UNKNOWN_COMMAND.format(name=command.name.lstrip("/"), known=known))
+        # The chats a command can name are those on its own platform.
+        ids = [c.id for c in self.engine.plan.chats if c.platform == command.platform]
         try:
-            args = parse_args(spec, command.args, [c.id for c in self.engine.plan.chats])
+            args = parse_args(spec, command.args, ids)
         except ArgumentsRefused as exc:
             return no(str(exc))
         if not spec.in_chat:

@@ -8,8 +8,10 @@ Discord's tree and Slack's manifest are generated from it, and tests hold the RE
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
 
 
 class Who(StrEnum):
@@ -139,7 +141,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("forgetme", Who.ANYONE, "Delete my stored messages, reactions and nudges"),
 )
 
-BY_NAME: dict[str, CommandSpec] = {spec.name: spec for spec in COMMANDS}
+BY_NAME: Mapping[str, CommandSpec] = MappingProxyType({spec.name: spec for spec in COMMANDS})
 HOST_COMMANDS = frozenset(spec.name for spec in COMMANDS if spec.who is Who.HOSTS)
 ALL_COMMANDS = frozenset(BY_NAME)
 
