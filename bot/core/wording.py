@@ -2,9 +2,9 @@
 
 The engine, its delivery, the nudges and the durations hold no sentence of their own
 (tests/core/test_wording.py keeps it so): they call these functions with plain values. A
-translation replaces the templates; the functions only fill them in. Text from the plan (a chat's own
-intro, outro or nudge template) is the host's and is used as written. The commands' answers
-and refusals are in bot/core/commands/sentences.py for now.
+translation replaces the templates; the functions only fill them in. Text from the plan (a
+chat's own intro, outro or nudge template) is the host's and is used as written. The
+commands' answers and refusals are in bot/core/commands/sentences.py for now.
 
 Templates take their values by name with ``str.format``. This module imports nothing of the
 bot, so any module may use it.
