@@ -80,6 +80,15 @@ class Harness:
         (run,) = await self.store.runs_for_chat("tea")
         return run
 
+    async def restart(self) -> None:
+        """The process dies and starts again: a new client (a new gateway session), engine and
+        service on the same store and the same Discord (which keeps everything it was sent)."""
+        config = self.adapter.config
+        await self.adapter.stop()
+        self.adapter, self.engine, self.service = await _start_app(
+            config, self.plan, self.store, self.clock
+        )
+
     def channel_posts(self, channel: str = "general") -> list[Rec]:
         return self.fake.messages_sent(self.fake.channel(channel).id)
 
@@ -112,6 +121,19 @@ def tea_plan(channel: str = "general", **overrides: Any) -> Plan:
     return make_plan(platform="discord", channel=channel, threads="per-question", **overrides)
 
 
+async def _start_app(
+    config: DiscordConfig, plan: Plan, store: Store, clock: SimClock
+) -> tuple[DiscordAdapter, Engine, ChatService]:
+    """One chathost process for Discord: its adapter (connected), engine and service."""
+    adapter = DiscordAdapter(config, plan, clock)
+    engine = Engine(plan, store, lambda _platform: adapter.port, clock, illustrate=recap_pictures)
+    service = ChatService(engine)
+    await engine.start()
+    await engine.tick()  # creates the run: its start is within the engine's lead
+    await adapter.start(service)
+    return adapter, engine, service
+
+
 @contextlib.asynccontextmanager
 async def running_harness(
     store: Store,
@@ -119,11 +141,12 @@ async def running_harness(
     *,
     fake_shards: int = 1,
     prepare: Callable[[FakeDiscord], object] | None = None,
+    clock: SimClock | None = None,
     **config: Any,
 ) -> AsyncIterator[Harness]:
     """Fake Discord up, core built, adapter started; torn down in the right order (the client
-    closes before the fake stops)."""
-    clock = SimClock(T0 - timedelta(minutes=10))
+    closes before the fake stops). ``clock`` starts ten minutes before T0 unless given."""
+    clock = clock or SimClock(T0 - timedelta(minutes=10))
     async with FakeDiscord(
         member_names=MEMBERS,
         time_source=lambda: clock.now().timestamp(),
@@ -132,15 +155,11 @@ async def running_harness(
         if prepare is not None:
             prepare(fake)  # e.g. roles: the guild is sent as it is when the client connects
         chat_plan = plan or tea_plan()
-        adapter = DiscordAdapter(config_for(fake, **config), chat_plan, clock)
-        engine = Engine(
-            chat_plan, store, lambda _platform: adapter.port, clock, illustrate=recap_pictures
+        adapter, engine, service = await _start_app(
+            config_for(fake, **config), chat_plan, store, clock
         )
-        service = ChatService(engine)
-        await engine.start()
-        await engine.tick()  # creates the run: its start is within the engine's lead
-        await adapter.start(service)
+        harness = Harness(fake, adapter, engine, service, store, clock, chat_plan)
         try:
-            yield Harness(fake, adapter, engine, service, store, clock, chat_plan)
+            yield harness
         finally:
-            await adapter.stop()
+            await harness.adapter.stop()

@@ -1,62 +1,10 @@
-"""Edits, deletes, reactions, replays after a resume, bots and malformed payloads: all arriving
-over the fake's gateway websocket into real discord.py."""
+"""Bots, other guilds, unknown channels, malformed payloads and events right behind their
+message: all arriving over the fake's gateway websocket into real discord.py. (Edits, deletes,
+reactions and a replay after a resume, which every platform has, are in tests/conformance/.)"""
 
 from __future__ import annotations
 
 from tests.discord.harness import Harness
-
-
-async def test_edits_deletes_and_reactions_reach_the_stored_run(harness: Harness) -> None:
-    h = harness
-    await h.start_chat()
-    await h.at(5)
-    q1_thread = int(h.questions_posted()[0].response["id"])
-    answer = await h.say("general", "alice", "A1 green tea")
-    in_thread = await h.say(q1_thread, "bob", "rooibos")
-    mistake = await h.say("general", "bob", "A1 oops, wrong channel")
-
-    await h.react(answer, "bob", "👍")
-    await h.react(answer, "kate", "⭐")
-    await h.react(answer, "alice", "🍵")
-    await h.react(answer, "alice", "🍵", remove=True)
-    await h.edit(answer, "A1 green tea, always")
-    await h.edit(in_thread, "rooibos, no milk")  # an edit inside a thread finds its message
-    await h.delete(mistake)
-
-    run = await h.run()
-    stored = {m.platform_message_id: m for m in await h.store.run_messages(run.id or 0)}
-    assert mistake["id"] not in stored  # deleted messages leave the run
-    assert stored[answer["id"]].text == "A1 green tea, always"
-    assert stored[answer["id"]].edit_count == 1
-    assert stored[in_thread["id"]].text == "rooibos, no milk"
-    assert stored[in_thread["id"]].question_id == "Q1"  # still its thread's question
-
-    reactions = {(r.user_id, r.emoji) for r in await h.store.reactions_for_run(run.id or 0)}
-    fake = h.fake
-    assert reactions == {(str(fake.user("bob").id), "👍"), (str(fake.user("kate").id), "⭐")}
-    recap = await h.engine.recap(run.id or 0)
-    (highlight,) = recap.questions[0].highlights
-    assert highlight.message_id == answer["id"] and highlight.reaction_count == 2
-
-
-async def test_a_replayed_message_after_a_resume_is_stored_once(harness: Harness) -> None:
-    h = harness
-    await h.start_chat()
-    await h.at(5)
-    sent = await h.say("general", "alice", "A1 delivered twice")
-    # op 7 RECONNECT; on RESUME the fake re-sends the last event: the same MESSAGE_CREATE.
-    await h.fake.drop_connections(reconnect_op=True, replay_last=1)
-    twice = await h.adapter.journal.wait_for("message", sent["id"], count=2)
-    assert [t.outcome for t in twice] == ["stored", "unchanged"]
-    assert len(h.fake.gateway_ops(6)) == 1  # it was a RESUME, not a new session
-
-    run = await h.run()
-    stored = [
-        m for m in await h.store.run_messages(run.id or 0) if m.platform_message_id == sent["id"]
-    ]
-    assert len(stored) == 1
-    participants = await h.store.participants(run.id or 0)
-    assert [p.messages for p in participants] == [1]
 
 
 async def test_bots_other_guilds_and_unknown_channels_are_skipped(harness: Harness) -> None:

@@ -1,4 +1,5 @@
-"""The Port on Discord: rate limits, DMs, mentions, errors, edits, long posts, retries."""
+"""The Port on Discord: DMs, mentions, errors, edits, long posts, retries. (A rate limit met by a
+question is in tests/conformance/, with Discord's evidence in its world there.)"""
 
 from __future__ import annotations
 
@@ -10,23 +11,6 @@ from bot.core.ports import Outgoing, PortError, PostedRef
 from bot.core.store import PostRow, RunRow, Store
 from bot.export.pictures import recap_pictures
 from tests.discord.harness import Harness, Json, running_harness, tea_plan
-
-
-async def test_a_429_on_message_create_is_waited_out_and_nothing_is_lost(
-    harness: Harness,
-) -> None:
-    h, fake = harness, harness.fake
-    await h.start_chat()
-    fake.fail_next("POST", "/channels/{id}/messages", times=1, retry_after=0.2)
-    await h.at(5)  # Q1 meets the rate limit; discord.py waits 0.2 s and sends it again
-
-    assert len(fake.rate_limited) == 1
-    (q1,) = h.questions_posted()
-    assert len(h.threads_created()) == 1
-    run = await h.run()
-    (post,) = [p for p in await h.store.posts(run.id or 0) if p.kind == "question"]
-    assert post.posted_at is not None and post.attempts == 0 and post.error is None
-    assert (post.message_id, post.thread_id) == (q1.response["id"], q1.response["id"])
 
 
 async def test_nudges_by_dm_by_id_or_by_name_and_by_mention(harness: Harness) -> None:

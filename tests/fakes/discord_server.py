@@ -286,6 +286,7 @@ class FakeDiscord:
         self._webhook_messages: dict[int, Json] = {}  # incl. ephemeral ones
         self._dm_channels: dict[int, FakeChannel] = {}
         self._failures: list[_Failure] = []
+        self._lost: list[_Failure] = []  # carried out, then answered with an error
         self._sessions: dict[str, _Session] = {}
         self._sockets: set[web.WebSocketResponse] = set()
         self._dropping: set[web.WebSocketResponse] = set()
@@ -971,8 +972,18 @@ class FakeDiscord:
             _Failure(method, _template_regex(path), times, status, retry_after, is_global)
         )
 
-    def _take_failure(self, method: str, path: str) -> _Failure | None:
-        for failure in self._failures:
+    def lose_next_answer(
+        self, method: str, path: str, *, times: int = 1, status: int = 503
+    ) -> None:
+        """Carry out the next ``times`` matching requests, then answer ``status`` instead of
+        the result (a proxy timing out, a dropped connection: the client cannot tell that its
+        message landed). ``path`` as for ``fail_next``."""
+        self._lost.append(_Failure(method, _template_regex(path), times, status, 0.0, False))
+
+    def _take_failure(
+        self, method: str, path: str, failures: list[_Failure] | None = None
+    ) -> _Failure | None:
+        for failure in self._failures if failures is None else failures:
             if failure.times > 0 and failure.method == method and failure.pattern.fullmatch(path):
                 failure.times -= 1
                 return failure
@@ -1057,6 +1068,9 @@ class FakeDiscord:
             try:
                 result = await route[1](rec, **route[2].groupdict())
                 rec.status, rec.response = (200 if result is not None else 204), result
+                lost = self._take_failure(request.method, path, self._lost)
+                if lost is not None:
+                    rec.status, rec.response = lost.status, {"message": "Answer lost", "code": 0}
             except _HTTPError as err:
                 rec.status, rec.response = err.status, err.body
         self.requests.append(rec)

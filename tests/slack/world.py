@@ -37,6 +37,7 @@ INTERVAL = 0.05  # the send queue's pacing in tests (Slack's is 1 s)
 START = datetime(2026, 12, 1, 19, 20, tzinfo=UTC)
 
 KATE = ("U0003", "kate")  # a host in tests.support's plan
+MARCO = ("U0004", "marco")  # its co-host
 ALICE = ("U0001", "alice")
 BOB = ("U0002", "bob")
 
@@ -55,10 +56,11 @@ class RecordingSleep:
 def populate(fake: FakeSlack) -> None:
     fake.channels[CHANNEL] = {
         "name": "chat2lrn",
-        "members": ["U0001", "U0002", "U0003", "UBOT"],
+        "members": ["U0001", "U0002", "U0003", "U0004", "UBOT"],
         "num_members": 42,  # more than the few who take part: the recap's reach
     }
     fake.users["U0003"] = {"name": "kate", "real_name": "Kate Host", "display_name": "Kate"}
+    fake.users["U0004"] = {"name": "marco", "real_name": "Marco Cohost"}
 
 
 @dataclass
@@ -180,6 +182,25 @@ class SlackWorld:
         run = await self.run()
         return await self.store.run_messages(run.id or 0)
 
+    async def restart(self) -> None:
+        """The process dies and starts again: a new adapter, engine and service on the same
+        store and the same Slack (which keeps everything it was sent)."""
+        await self.adapter.stop()
+        self.adapter, self.engine, self.service = await _start_app(
+            self.fake, self.store, self.plan, self.clock, mode="http", sleep=self.sleep
+        )
+
+
+def block_texts(message: dict[str, Any]) -> str:
+    """The text of a Block Kit message's blocks: sections, fields and context elements."""
+    parts = []
+    for block in message.get("blocks") or []:
+        if isinstance(block.get("text"), dict):
+            parts.append(block["text"]["text"])
+        parts += [f["text"] for f in block.get("fields", [])]
+        parts += [e.get("text", "") for e in block.get("elements", [])]
+    return "\n".join(parts)
+
 
 def _first_text(message: dict[str, Any]) -> str:
     blocks = message.get("blocks") or []
@@ -198,6 +219,36 @@ def settings_for(fake: FakeSlack) -> Settings:
     )
 
 
+async def _start_app(
+    fake: FakeSlack,
+    store: Store,
+    plan: Plan,
+    clock: SimClock,
+    *,
+    mode: str,
+    sleep: RecordingSleep,
+    ping_interval: float | None = None,
+) -> tuple[SlackAdapter, Engine, ChatService]:
+    """One chathost process for Slack: its adapter (started), engine and service."""
+    adapter = build_slack_adapter(
+        settings_for(fake),
+        clock,
+        mode=mode,
+        port=0,
+        host="127.0.0.1",
+        send_interval=INTERVAL,
+        sleep=sleep,
+    )
+    if ping_interval is not None:
+        adapter.socket_ping_interval = ping_interval
+    engine = Engine(plan, store, lambda _platform: adapter.port, clock, illustrate=recap_pictures)
+    service = ChatService(engine)
+    await engine.start()
+    await engine.tick()  # creates the planned 19:30 run, which /startchat then starts
+    await adapter.start(service)
+    return adapter, engine, service
+
+
 @asynccontextmanager
 async def slack_world(
     store: Store,
@@ -205,37 +256,24 @@ async def slack_world(
     mode: str = "http",
     plan: Plan | None = None,
     ping_interval: float | None = None,
+    clock: SimClock | None = None,
 ) -> AsyncIterator[SlackWorld]:
     """``ping_interval``: Socket Mode's, shorter than Slack's 10 s for tests that break the
-    socket and wait for slack_sdk to reconnect."""
+    socket and wait for slack_sdk to reconnect. ``clock`` starts at START unless given."""
     async with FakeSlack() as fake, aiohttp.ClientSession() as http:
         populate(fake)
-        clock = SimClock(START)
+        clock = clock or SimClock(START)
         fake.now = lambda: clock.now().timestamp()
         plan = plan or make_plan(platform="slack", channel="chat2lrn", threads="per-question")
         sleep = RecordingSleep()
-        adapter = build_slack_adapter(
-            settings_for(fake),
-            clock,
-            mode=mode,
-            port=0,
-            host="127.0.0.1",
-            send_interval=INTERVAL,
-            sleep=sleep,
+        adapter, engine, service = await _start_app(
+            fake, store, plan, clock, mode=mode, sleep=sleep, ping_interval=ping_interval
         )
-        if ping_interval is not None:
-            adapter.socket_ping_interval = ping_interval
-        engine = Engine(
-            plan, store, lambda _platform: adapter.port, clock, illustrate=recap_pictures
-        )
-        service = ChatService(engine)
-        await engine.start()
-        await engine.tick()  # creates the planned 19:30 run, which /startchat then starts
-        await adapter.start(service)
+        world = SlackWorld(fake, clock, store, plan, engine, service, adapter, http, sleep)
         try:
-            yield SlackWorld(fake, clock, store, plan, engine, service, adapter, http, sleep)
+            yield world
         finally:
-            await adapter.stop()
+            await world.adapter.stop()
 
 
 def calls_in(fake: FakeSlack, method: str, **args: str) -> list[Call]:
