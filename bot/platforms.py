@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings
@@ -22,7 +22,6 @@ from pydantic_settings import BaseSettings
 from bot.core.clock import Clock
 from bot.core.errors import SettingsError
 from bot.core.plan import PLATFORM_ENTRY_POINTS, Plan
-from bot.settings import Settings
 
 if TYPE_CHECKING:  # the adapters pull in the whole core; ``chathost validate`` needs none
     from bot.adapters.base import Adapter
@@ -30,6 +29,16 @@ if TYPE_CHECKING:  # the adapters pull in the whole core; ``chathost validate`` 
 log = logging.getLogger("chathost.platforms")
 
 ENTRY_POINT_GROUP = PLATFORM_ENTRY_POINTS
+
+
+PlatformSettings = TypeVar("PlatformSettings", bound=BaseSettings)
+
+
+class Settings(Protocol):
+    """What the registry needs of chathost's settings (``bot.settings.Settings``, which reads
+    this module, not the other way round): each platform's own settings."""
+
+    def platform_settings(self, model: type[PlatformSettings]) -> PlatformSettings: ...
 
 
 class PlatformPluginError(SettingsError):
