@@ -9,13 +9,26 @@ pacing and 429s), ``directory`` (cached names and ids).
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING, Any
 
-from bot.adapters.slack.adapter import Mode, SlackAdapter
 from bot.adapters.slack.send_queue import SLACK_MESSAGE_INTERVAL, Sleep
-from bot.core.clock import Clock
-from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.adapters.slack.adapter import Mode, SlackAdapter
+    from bot.core.clock import Clock
+    from bot.settings import Settings
 
 __all__ = ["SlackAdapter", "build_slack_adapter"]
+
+
+def __getattr__(name: str) -> Any:
+    """``SlackAdapter`` loads on first use: listing the installed platforms (``chathost
+    --help``, a rehearsal) imports this package, and slack-bolt takes a while to import."""
+    if name == "SlackAdapter":
+        from bot.adapters.slack.adapter import SlackAdapter
+
+        return SlackAdapter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def build_slack_adapter(
@@ -29,6 +42,8 @@ def build_slack_adapter(
     sleep: Sleep = asyncio.sleep,
 ) -> SlackAdapter:
     """The adapter ``chathost run`` starts, configured from SLACK_* settings."""
+    from bot.adapters.slack.adapter import SlackAdapter
+
     if mode not in ("socket", "http"):
         raise ValueError(f"unknown Slack mode {mode!r} (use socket or http)")
     if settings.slack_bot_token is None:
