@@ -48,4 +48,20 @@ async def test_a_hosts_pick_shows_in_the_recap(world: World) -> None:
     assert [p.id for p in world.posts()] == posted  # updated in place, nothing posted again
     [q1] = [q for q in (await world.stored_run()).recap.questions if q.id == "Q1"]
     assert {h.message_id for h in q1.highlights} == {quiet.id, other.id}
-    await world.check_pick(quiet)
+    await world.check_pick(quiet, restarted=False)
+
+
+async def test_after_a_restart_a_late_pick_still_edits_the_posted_recap(world: World) -> None:
+    await world.command("kate", "startchat")
+    await world.at(5)
+    quiet = await world.user_says("alice", "A1 an answer the host picks after a restart")
+    await world.at(60)  # the recap is out
+    assert quiet.text not in world.recap_shown()
+    posted = [p.id for p in world.posts()]
+
+    await world.restart()  # a new process, which never saw the recap being posted
+    late = await world.highlight("kate", quiet)
+    assert late.text == "Highlighted: it will be in the recap."
+    assert quiet.text in world.recap_shown()
+    assert [p.id for p in world.posts()] == posted  # edited in place, nothing posted again
+    await world.check_pick(quiet, restarted=True)

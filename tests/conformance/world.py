@@ -263,7 +263,8 @@ class World:
     async def check_repeated_delivery(self) -> None:
         return None
 
-    async def check_pick(self, said: Said) -> None:
+    async def check_pick(self, said: Said, *, restarted: bool) -> None:
+        """After a late pick of ``said`` (by a process that ``restarted`` after the recap)."""
         return None
 
     async def check_opt_out(self) -> None:

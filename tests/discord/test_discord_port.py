@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.adapters.discord.port import DiscordPort
 from bot.core.events import User
 from bot.core.ports import Outgoing, PortError, PostedRef
 from bot.core.store import PostRow, RunRow, Store
@@ -145,27 +144,6 @@ async def test_the_recap_is_updated_in_place(harness: Harness) -> None:
     pictures = tuple(recap_pictures(recap))  # the same word cloud: it is left alone
     await h.adapter.port.update(ref, Outgoing("recap", "x", recap=recap, attachments=pictures))
     assert fake.requests[-1].method == "PATCH" and not fake.requests[-1].files
-
-
-async def test_after_a_restart_the_recap_details_are_edited_in_their_thread(
-    harness: Harness,
-) -> None:
-    h, fake = harness, harness.fake
-    _, answer, recap_post = await _chat_with_a_recap(h)
-    thread = int(recap_post.message_id or 0)  # the details thread, opened from the headline
-    details = [m for m in fake.messages_sent(thread) if not m.response["attachments"]]
-    assert details and "jasmine" not in str(details[0].json)
-
-    # A new process: a port that never saw the recap being posted.
-    fresh = DiscordPort(h.adapter.port.client, h.adapter.port.guild_ids)
-    h.engine.port_for = lambda _platform: fresh
-    await h.react(answer, "bob", "👍")  # a late reaction: "A1 jasmine" becomes a highlight
-
-    edits = await fake.wait_for(("PATCH", "/channels/"), count=2)
-    assert edits[0].path == f"/channels/{recap_post.channel_id}/messages/{thread}"
-    assert edits[1].path == f"/channels/{thread}/messages/{details[0].response['id']}"
-    assert "jasmine" in edits[1].json["embeds"][0]["description"]
-    assert [m for m in fake.messages_sent(thread) if not m.response["attachments"]] == details
 
 
 async def test_nothing_new_is_posted_while_stopping(store: Store) -> None:

@@ -3,53 +3,22 @@
 The scenarios every platform shares (a whole chat, refusals, picks, lost answers, rate
 limits, redeliveries, edits, nudges, restarts) are in tests/conformance/, with Slack's own
 evidence for them (Block Kit, metadata look-ups, Retry-After) in its world there. Here: what
-only Slack has (signatures, display names, renames, subtypes, late picks after a restart).
+only Slack has (signatures, display names, renames, subtypes, malformed events).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.adapters.slack.port import SlackPort
 from tests.fakes import slack_requests as sr
 from tests.slack.world import (
     ALICE,
     BOB,
     CHANNEL,
-    KATE,
     SECRET,
     SlackWorld,
-    block_texts,
     calls_in,
-    details_of,
 )
-
-
-async def test_after_a_restart_a_late_pick_still_edits_the_recap_details(
-    world: SlackWorld,
-) -> None:
-    await world.command("startchat")
-    await world.at(5)
-    quiet = await world.say("A1 an answer the host picks after a restart", ALICE)
-    await world.at(60)  # the recap is out: headline in the channel, details in its thread
-    [parent] = [m for m in world.fake.messages[CHANNEL] if m["text"].startswith("Recap: Tea Chat")]
-    [details] = details_of(world, parent)
-    assert ":star: *alice*" not in block_texts(details)
-
-    # A new process: a port that never saw the recap being posted.
-    old = world.adapter.port
-    fresh = SlackPort(old.client, old.queue, old.directory)
-    world.engine.port_for = lambda _platform: fresh
-    await world.shortcut("chathost_highlight", quiet, user=KATE)
-
-    assert ">:star: *alice*: A1 an answer the host picks" in block_texts(details)
-    assert [c.args["ts"] for c in world.fake.calls_to("chat.update")] == [
-        parent["ts"],
-        details["ts"],
-    ]
-    assert len(calls_in(world.fake, "conversations.replies", ts=parent["ts"])) == 1
-    # no second copy of the details was posted
-    assert details_of(world, parent) == [details]
 
 
 async def test_a_new_display_name_shows_from_the_next_message_on(world: SlackWorld) -> None:

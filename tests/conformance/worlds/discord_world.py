@@ -182,6 +182,21 @@ class DiscordConformance(WrappedWorld):
     async def check_lost_nudge(self) -> None:
         self._resent(self.h.fake.dm_channel("bob").id)
 
+    async def check_pick(self, said: Said, *, restarted: bool) -> None:
+        """The late pick edited the recap in place: the headline, then the Q1 details in the
+        headline's thread (found there by a restarted process too)."""
+        fake = self.h.fake
+        [head] = [p for p in self.posts() if p.text.startswith("Recap:")]
+        details = [m for m in self._in_channel(int(head.id)) if not m["attachments"]]
+        edits = [r for r in fake.requests if r.method == "PATCH" and r.status == 200]
+        assert [r.path for r in edits[:2]] == [
+            f"/channels/{self._general}/messages/{head.id}",
+            f"/channels/{head.id}/messages/{details[0]['id']}",
+        ]
+        assert said.text in edits[1].json["embeds"][0]["description"]
+        sent = [r for r in fake.messages_sent(int(head.id)) if not r.response["attachments"]]
+        assert len(sent) == len(details)  # no detail posted a second time
+
     async def check_rate_limit(self) -> None:
         h = self.h
         assert len(h.fake.rate_limited) == 1

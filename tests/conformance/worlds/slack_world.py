@@ -173,8 +173,9 @@ class SlackConformance(WrappedWorld):
     async def check_repeated_delivery(self) -> None:
         assert self.w.adapter.inbound.duplicates == 1  # Slack's retry, by its event id
 
-    async def check_pick(self, said: Said) -> None:
-        """The late pick edited the recap in place: its headline, then its details."""
+    async def check_pick(self, said: Said, *, restarted: bool) -> None:
+        """The late pick edited the recap in place: its headline, then its details (found in
+        the headline's thread by a process that did not post them)."""
         [parent] = [m for m in self.w.fake.messages[CHANNEL] if m["text"].startswith("Recap:")]
         [details] = details_of(self.w, parent)
         assert f">:star: *alice*: {said.text}" in block_texts(details)
@@ -182,6 +183,8 @@ class SlackConformance(WrappedWorld):
             parent["ts"],
             details["ts"],
         ]
+        looked_up = calls_in(self.w.fake, "conversations.replies", ts=parent["ts"])
+        assert len(looked_up) == (1 if restarted else 0)
 
     async def check_opt_out(self) -> None:
         """No DM was even opened for the person who opted out."""
