@@ -92,7 +92,7 @@ class App:
         self.waker = Waker(self.engine, heartbeat=self.heartbeat)
         self.engine.on_change = self.waker.poke
         # Group commit: replies arriving together are stored in one transaction (bench/).
-        service = ChatService(self.engine, on_change=self.waker.poke, batch=True)
+        service = ChatService(self.engine, on_change=self.waker.poke)
         await retry_transient(self.engine.start, what="recording the plan", policy=STARTUP_RETRY)
         for adapter in self.adapters.values():
             await adapter.start(service)

@@ -46,9 +46,7 @@ class ChatService:
         on_change: Callable[[], None] | None = None,
         retry: RetryPolicy = DB_OUTAGE_RETRY,
         sleep: Sleep = asyncio.sleep,
-        batch: bool = True,  # TODO(issue 12): drop once bot/app.py stops passing it
     ) -> None:
-        del batch
         self.engine = engine
         self.recorder = MessageRecorder(engine.store)
         self.intake = Intake(engine.store)

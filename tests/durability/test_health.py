@@ -105,6 +105,7 @@ async def test_the_http_endpoint_says_503_when_the_database_is_gone(tmp_path) ->
 @pytest.mark.parametrize("flag", [[], ["--log-json"]])
 def test_run_accepts_the_health_and_json_flags(flag: list[str]) -> None:
     from bot.cli import _parser
+    from bot.platforms import load_platforms
 
-    args = _parser().parse_args(["run", "--health-port", "8081", *flag])
+    args = _parser(load_platforms()).parse_args(["run", "--health-port", "8081", *flag])
     assert args.health_port == 8081 and args.log_json is bool(flag)
