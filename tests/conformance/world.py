@@ -270,6 +270,10 @@ class World:
     async def check_opt_out(self) -> None:
         return None
 
+    async def check_forgetme(self, *, restarted: bool) -> None:
+        """After /forgetme took alice out of the posted recap."""
+        return None
+
 
 class WrappedWorld(World):
     """A world around a platform's own test world (tests/slack/world.py, tests/discord/

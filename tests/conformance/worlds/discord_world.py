@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot.core.clock import SimClock
 from bot.core.commands import command_named
 from bot.core.plan import Plan
+from bot.export.pictures import recap_pictures
 from tests.conformance.world import Answer, Post, Said, WrappedWorld
 from tests.discord.harness import EPHEMERAL, Harness, Json, running_harness
 
@@ -196,6 +198,27 @@ class DiscordConformance(WrappedWorld):
         assert said.text in edits[1].json["embeds"][0]["description"]
         sent = [r for r in fake.messages_sent(int(head.id)) if not r.response["attachments"]]
         assert len(sent) == len(details)  # no detail posted a second time
+
+    async def check_forgetme(self, *, restarted: bool) -> None:
+        """Headline and details edited, without her; the word cloud's message kept, its
+        picture replaced by one drawn without her words."""
+        fake = self.h.fake
+        [head] = [m for m in self._in_channel(self._general) if shown_text(m).startswith("Recap:")]
+        assert "**1** participant" in head["embeds"][0]["description"]
+        thread = int(head["id"])  # the details thread was opened from the headline
+        now = self._in_channel(thread)
+        shown = json.dumps([head, *now], ensure_ascii=False)
+        assert "alice" not in shown and "jasmine" not in shown.lower()
+        assert shown.count("⭐") == 1  # bob's pick; hers went with her answer
+        [cloud] = [m for m in now if m["attachments"]]
+        [first] = [r for r in fake.messages_sent(thread) if r.files]
+        assert first.response["id"] == cloud["id"]  # the same message as first posted
+        [edit] = [r for r in fake.requests if r.method == "PATCH" and r.files]
+        assert edit.path == f"/channels/{thread}/messages/{cloud['id']}"
+        recap = (await self.stored_run()).recap
+        assert edit.files == [("wordcloud.png", recap_pictures(recap)[0].data)]
+        assert edit.files[0][1] != first.files[0][1]
+        assert len(fake.messages_sent(thread)) == len(now)  # nothing posted a second time
 
     async def check_rate_limit(self) -> None:
         h = self.h

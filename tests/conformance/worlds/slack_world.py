@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 from bot.core.clock import SimClock
 from bot.core.plan import Plan
+from bot.export.pictures import recap_pictures
 from tests.conformance.world import REPLIES, Answer, Post, Said, WrappedWorld
 from tests.fakes import slack_requests as sr
 from tests.slack.world import (
@@ -190,6 +192,24 @@ class SlackConformance(WrappedWorld):
         """No DM was even opened for the person who opted out."""
         opened = self.w.fake.calls_to("conversations.open")
         assert [c.args["users"] for c in opened] == [IDS["bob"]]
+
+    async def check_forgetme(self, *, restarted: bool) -> None:
+        """Headline and details edited, without her; the old word cloud (file and share)
+        deleted and one drawn without her words shared into the same thread."""
+        fake = self.w.fake
+        [head] = [m for m in fake.messages[CHANNEL] if m["text"].startswith("Recap:")]
+        [details] = details_of(self.w, head)
+        shown = json.dumps([head, details])
+        assert "alice" not in shown and "jasmine" not in shown.lower()
+        assert "*Participants*\\n1" in shown
+        assert shown.count(":star:") == 1  # bob's pick; hers went with her answer
+        [deleted] = [c.args["file"] for c in fake.calls_to("files.delete")]
+        assert deleted not in fake.files
+        [share] = shares_in(self.w, head)
+        [new_file] = share["files"]
+        assert new_file["id"] != deleted
+        recap = (await self.stored_run()).recap
+        assert fake.uploads[new_file["id"]] == recap_pictures(recap)[0].data
 
     def link(self, said: Said) -> str:
         return f"https://fake.slack.com/archives/{CHANNEL}/p{said.id.replace('.', '')}"
