@@ -222,6 +222,24 @@ async def test_rate_limit_is_waited_out_and_message_lands_once(fake: FakeDiscord
 
 
 @pytest.mark.asyncio
+async def test_a_lost_answer_lands_and_a_resend_with_its_nonce_gets_the_same_message(
+    fake: FakeDiscord,
+) -> None:
+    client = discord.Client(intents=intents(), **FAST)
+    async with running(client):
+        channel = client.get_channel(fake.channel("general").id)
+        assert isinstance(channel, discord.TextChannel)
+        fake.lose_next_answer("POST", "/channels/{id}/messages")
+        with pytest.raises(discord.DiscordServerError):  # 503: discord.py does not retry it
+            await channel.send("landed unheard", nonce="n-1")  # sent with enforce_nonce
+        [landed] = [m for m in fake.messages.values() if m["content"] == "landed unheard"]
+        again = await channel.send("landed unheard", nonce="n-1")
+        assert str(again.id) == landed["id"]
+        assert [m["content"] for m in fake.messages.values()] == ["landed unheard"]
+        assert [r.status for r in fake.requests if r.method == "POST"][-2:] == [503, 200]
+
+
+@pytest.mark.asyncio
 async def test_auto_sharded_client_connects() -> None:
     class Sharded(discord.AutoShardedClient):
         async def before_identify_hook(
