@@ -2,7 +2,7 @@
 and command to a ChatService.
 
 A message or a reaction goes to the recorder (group commit; a batch of one is a batch), an
-edit or a delete of a stored message to the intake, a command to the command table. An
+edit or a delete of a stored message to the edits, a command to the command table. An
 event that arrives while the database is unavailable (a restart, a fail-over) is retried with
 back-off for about half a minute rather than dropped; recording is idempotent, so a retry
 after a commit whose acknowledgement was lost is harmless.
@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from bot.core.commands import Commands
+from bot.core.edits import Edits, MessageChange
 from bot.core.engine import Engine
 from bot.core.events import (
     Command,
@@ -24,7 +25,6 @@ from bot.core.events import (
     PlatformEvent,
     ReactionChanged,
 )
-from bot.core.intake import Intake, MessageChange
 from bot.core.recorder import MessageRecorder, Recorded
 from bot.core.run_states import RunState
 from bot.core.store import RetryPolicy, is_transient, retry_transient
@@ -49,8 +49,8 @@ class ChatService:
     ) -> None:
         self.engine = engine
         self.recorder = MessageRecorder(engine.store)
-        self.intake = Intake(engine.store)
-        self.commands = Commands(engine, self.intake)
+        self.edits = Edits(engine.store)
+        self.commands = Commands(engine)
         self.retry = retry
         self.sleep = sleep
         self._on_change = on_change or (lambda: None)
@@ -63,7 +63,7 @@ class ChatService:
         """
         if isinstance(event, IncomingMessage | ReactionChanged):
             return await self.record(event) is not None
-        run_id = await self._retrying(lambda: self.intake.handle(event), event)
+        run_id = await self._retrying(lambda: self.edits.handle(event), event)
         if run_id is None:
             return False
         run = await self.engine.store.get_run(run_id)

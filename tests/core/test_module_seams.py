@@ -35,8 +35,8 @@ def test_no_two_modules_import_each_other() -> None:
     )
     assert both_ways == []
     assert "bot.core.recurrence" not in graph["bot.core.plan"]
-    assert "bot.core.intake" not in graph["bot.core.recorder"]
-    assert "bot.core.recorder" not in graph["bot.core.intake"]
+    assert "bot.core.edits" not in graph["bot.core.recorder"]
+    assert "bot.core.recorder" not in graph["bot.core.edits"]
 
 
 def test_run_states_are_named_in_one_module() -> None:

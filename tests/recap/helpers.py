@@ -1,4 +1,4 @@
-"""A weekly tea chat rehearsed for real (engine, intake, SQLite store) for the recap tests.
+"""A weekly tea chat rehearsed for real (engine, service, SQLite store) for the recap tests.
 
 The replies cover what a recap has to get right: reactions and host stars, an edit, a
 deletion, HTML, emoji and right-to-left text, links shared twice, and a late answer.

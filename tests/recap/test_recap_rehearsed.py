@@ -1,4 +1,4 @@
-"""The recap of a rehearsed chat: the real engine, intake and store, then build_recap."""
+"""The recap of a rehearsed chat: the real engine, service and store, then build_recap."""
 
 from __future__ import annotations
 

@@ -9,17 +9,15 @@ from datetime import datetime
 from bot.core.commands.args import Args
 from bot.core.engine import Engine
 from bot.core.events import Command, CommandReply
-from bot.core.intake import Intake
 from bot.core.plan import Chat
 from bot.core.store import RunRow, Store
 
 
 @dataclass(frozen=True)
 class Services:
-    """The engine (runs, posts, recaps), the intake (stored messages) and the store."""
+    """The engine (runs, posts, recaps) and, through it, the store."""
 
     engine: Engine
-    intake: Intake
 
     @property
     def store(self) -> Store:

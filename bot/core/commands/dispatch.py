@@ -22,7 +22,6 @@ from bot.core.commands.context import (
 from bot.core.commands.table import ALL_COMMANDS, CommandSpec, Who, command_named
 from bot.core.engine import Engine
 from bot.core.events import Command, CommandReply
-from bot.core.intake import Intake
 from bot.core.plan import Chat
 from bot.core.run_states import ACTIVE, LIVE
 from bot.core.store import RunRow
@@ -50,9 +49,9 @@ PERSON_HANDLERS: Mapping[str, PersonHandler] = MappingProxyType(
 
 
 class Commands:
-    def __init__(self, engine: Engine, intake: Intake) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.services = Services(engine, intake)
+        self.services = Services(engine)
 
     async def handle(self, command: Command) -> CommandReply:
         spec = command_named(command.name)

@@ -1,20 +1,22 @@
-"""Changes to stored messages: edits, deletes and reactions, each applied to the row it names.
+"""Edits and deletes of stored messages, each applied to the row it names.
 
 A change to a message chathost did not record (everyday talk, another channel) is ignored.
-New messages are not written here: the recorder (bot/core/recorder.py) stores every one.
+New messages and reactions are not written here: the recorder (bot/core/recorder.py) stores
+them by group commit. Edits and deletes are rare and each needs the row as stored (an edit is
+re-attributed from it), so they go one at a time.
 """
 
 from __future__ import annotations
 
-from bot.core.events import MessageDeleted, MessageEdited, ReactionChanged
+from bot.core.events import MessageDeleted, MessageEdited
 from bot.core.plan import chat_from_json
 from bot.core.routing import edited_question
 from bot.core.store import Store
 
-MessageChange = MessageEdited | MessageDeleted | ReactionChanged
+MessageChange = MessageEdited | MessageDeleted
 
 
-class Intake:
+class Edits:
     def __init__(self, store: Store) -> None:
         self.store = store
 
@@ -22,9 +24,7 @@ class Intake:
         """Apply one change; the id of the run it changed, or None."""
         if isinstance(event, MessageEdited):
             return await self.on_edit(event)
-        if isinstance(event, MessageDeleted):
-            return await self.on_delete(event)
-        return await self.on_reaction(event)
+        return await self.on_delete(event)
 
     async def on_edit(self, event: MessageEdited) -> int | None:
         row = await self.store.find_message(event.platform, event.channel.id, event.message_id)
@@ -52,15 +52,3 @@ class Intake:
             return None
         await self.store.update_message(row.id or 0, deleted_at=event.at)
         return row.run_id
-
-    async def on_reaction(self, event: ReactionChanged) -> int | None:
-        row = await self.store.find_message(event.platform, event.channel.id, event.message_id)
-        if row is None or row.id is None:
-            return None
-        if event.added:
-            changed = await self.store.add_reaction(
-                row.id, event.user.id, event.user.label, event.emoji, event.at
-            )
-        else:
-            changed = await self.store.remove_reaction(row.id, event.user.id, event.emoji)
-        return row.run_id if changed else None
