@@ -11,6 +11,7 @@ tables at import, so a column added to the schema cannot be silently left out.
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from itertools import chain, groupby
@@ -104,19 +105,22 @@ def optional_text(value: str | None) -> str | None:
     return None if value is None else storable_text(value)
 
 
-class _Writer:
+class _Writer(ABC):
     """What both dialects share: the order of a write (messages, their authors, reactions, the
     runs' states, all in one transaction) and the reactions' bookkeeping. Subclasses give the
     SQL and the driver's calls."""
 
+    @abstractmethod
     async def _fetch(self, driver: Any, sql: str, args: Sequence[Any]) -> Sequence[Any]:
-        raise NotImplementedError
+        """Run ``sql`` with positional ``args`` through the driver; the rows it returns."""
 
+    @abstractmethod
     def _targets_sql(self, count: int) -> str:
-        raise NotImplementedError
+        """Select (message id, row id, run id) of ``count`` messages of one channel."""
 
+    @abstractmethod
     def _add_sql(self, rows: Sequence[Row]) -> tuple[str, Sequence[Any]]:
-        raise NotImplementedError
+        """One statement adding these reaction rows, skipping those already there."""
 
     _remove_sql = ""
 
@@ -136,14 +140,17 @@ class _Writer:
         states = await self._states(driver, wanted)
         return inserted, {int(r[0]): str(r[1]) for r in states}, reacted
 
+    @abstractmethod
     async def _insert(self, driver: Any, rows: Sequence[Row]) -> Sequence[Any]:
-        raise NotImplementedError
+        """Insert message rows, skipping duplicates; the keys of those inserted."""
 
+    @abstractmethod
     async def _upsert(self, driver: Any, people: Sequence[Row]) -> None:
-        raise NotImplementedError
+        """Add the participants' counts and last times, once per person."""
 
+    @abstractmethod
     async def _states(self, driver: Any, runs: list[int]) -> Sequence[Any]:
-        raise NotImplementedError
+        """(id, state) of these runs, held against a transition until the commit."""
 
     async def _react(self, driver: Any, reactions: Sequence[ReactionOp]) -> list[int | None]:
         """Apply reactions in order, the adds of a stretch in one statement; each one's run
@@ -179,8 +186,9 @@ class _Writer:
                 found[(platform, channel, message_id)] = (int(row_id), int(run_id))
         return found
 
+    @abstractmethod
     def _targets_args(self, platform: str, channel: str, ids: list[str]) -> Sequence[Any]:
-        raise NotImplementedError
+        """The arguments of ``_targets_sql``."""
 
     async def _add(
         self, driver: Any, ops: Sequence[ReactionOp], found: Sequence[tuple[int, int] | None]
