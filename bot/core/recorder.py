@@ -1,4 +1,5 @@
-"""The recorder: every incoming message is stored by group commit, live, rehearsed or tested.
+"""The recorder: every incoming message and reaction is stored by group commit, live,
+rehearsed or tested.
 
 Why: a busy chat delivers hundreds of replies a second, and storing each one in its own
 transaction (several queries, one commit, one thread hop per query) tops out near a hundred
@@ -19,6 +20,10 @@ batch is being written (or within ``max_wait``, up to ``max_batch``) and stores 
 A batch that fails for a lasting reason (not a database outage) is split and retried one by
 one, so one bad message cannot sink its neighbours; an outage fails the whole batch and each
 caller's retry (see ``ChatService``) submits its message again.
+
+Reactions ride in the same batches, applied after the batch's messages in the same commit: a
+reaction to a message sent just before it finds it, and a busy chat's reactions cost a few
+statements, not a transaction each.
 
 A batch of one is a batch: a message that arrives alone goes the same way, so what the tests
 and the rehearsal store is what production stores.
