@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import NamedTuple
 
+from bot.core import wording as say
 from bot.core.text import STOP_WORDS, links, skip_words, word_counts, words
+from bot.core.wording import plural
 
 # A host's star reaction picks an answer for the recap.
 HOST_PICK_EMOJI = frozenset({"star", "⭐", "star2", "🌟", "glowing_star"})
@@ -420,22 +422,15 @@ def headline_text(recap: Recap) -> str:
     """The figures of the parent message: the details go in its thread."""
     s = recap.stats
     parts = [
-        f"{plural(s.participants, 'participant')} ({s.first_timers} new, "
-        f"{s.returning} returning)",
+        say.participants(s.participants, new=s.first_timers, returning=s.returning),
         plural(s.messages, "message"),
         plural(s.answers, "answer"),
         plural(s.reactions, "reaction"),
-        f"{s.duration_minutes} min",
+        say.MINUTES.format(minutes=s.duration_minutes),
     ]
     if s.reach is not None:
-        parts.append(f"reach {plural(s.reach, 'member')}")
+        parts.append(say.REACH.format(members=plural(s.reach, "member")))
     return ", ".join(parts)
-
-
-def _join_names(names: Sequence[str]) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def thanks_text(recap: Recap, mention: Mention | None = None) -> str:
@@ -443,38 +438,46 @@ def thanks_text(recap: Recap, mention: Mention | None = None) -> str:
     if not recap.participants:
         return ""
     show = mention or (lambda p: p.name)
-    text = f"Thank you {_join_names([show(p) for p in recap.participants])} for taking part!"
-    new = [show(p) for p in recap.participants if p.first_time]
-    if new and len(new) < len(recap.participants):
-        text += f" A warm welcome to our first-timers: {_join_names(new)}."
-    return text
+    return say.thanks(
+        [show(p) for p in recap.participants],
+        [show(p) for p in recap.participants if p.first_time],
+    )
 
 
 def question_text(question: QuestionRecap) -> list[str]:
     """One question's lines: its answer count and highlights (host picks starred)."""
-    state = " (skipped)" if question.skipped else ""
-    lines = [f"{question.id}{state}: {question.text} ({plural(len(question.answers), 'answer')})"]
+    lines = [
+        say.RECAP_QUESTION.format(
+            question_id=question.id,
+            state=say.SKIPPED_MARK if question.skipped else "",
+            question=question.text,
+            answers=plural(len(question.answers), "answer"),
+        )
+    ]
     for m in question.highlights:
-        star = "★ " if m.message_id in question.host_picks else ""
-        lines.append(f"  * {star}{m.user_name}: {m.text} ({plural(m.reaction_count, 'reaction')})")
+        star = say.HOST_PICK_STAR if m.message_id in question.host_picks else ""
+        lines.append(
+            say.RECAP_HIGHLIGHT.format(
+                star=star,
+                name=m.user_name,
+                text=m.text,
+                reactions=plural(m.reaction_count, "reaction"),
+            )
+        )
     return lines
 
 
 def recap_text(recap: Recap) -> str:
     """Plain text, for the console and as the fallback text of richer platform messages."""
-    lines = [f"Recap: {recap.title} {recap.tag}".rstrip(), headline_text(recap)]
+    lines = [say.recap_heading(recap.title, recap.tag), headline_text(recap)]
     for question in recap.questions:
         lines += question_text(question)
     if recap.themes:
-        lines.append("Themes: " + ", ".join(recap.themes))
+        lines.append(say.THEMES.format(themes=", ".join(recap.themes)))
     if recap.links:
-        lines.append("Links: " + " ".join(link.url for link in recap.links))
+        lines.append(say.LINKS.format(urls=" ".join(link.url for link in recap.links)))
     if recap.participants:
         lines.append(thanks_text(recap))
     if recap.url:
-        lines.append(f"Full recap and downloads: {recap.url}")
+        lines.append(say.FULL_RECAP.format(url=recap.url))
     return "\n".join(lines)
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -1,10 +1,15 @@
 """Every sentence the engine says, in one place, ready to be translated.
 
-The engine, its delivery, the nudges and the durations hold no sentence of their own
-(tests/core/test_wording.py keeps it so): they call these functions with plain values. A
-translation replaces the templates; the functions only fill them in. Text from the plan (a
-chat's own intro, outro or nudge template) is the host's and is used as written. The
-commands' answers and refusals are in bot/core/commands/sentences.py for now.
+The engine, its delivery, the nudges, the durations, the commands, the recap and the
+renderers of the adapters and exports hold no sentence of their own
+(tests/core/test_wording.py keeps it so): they call these functions with plain values, and
+every platform says the same words. A translation replaces the templates; the functions only
+fill them in. Text from the plan (a chat's own intro, outro or nudge template) is the host's
+and is used as written. Markup (Slack's mrkdwn, Markdown) and a platform's own limits stay in
+its adapter.
+
+Sections: posts of a run, nudges, notices to the hosts, errors, the commands' help lines,
+refusals and answers, and the recap.
 
 Templates take their values by name with ``str.format``. This module imports nothing of the
 bot, so any module may use it.
@@ -12,7 +17,7 @@ bot, so any module may use it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 # Posts of a run.
@@ -113,3 +118,124 @@ def unexpected(exc: BaseException) -> str:
 
 def not_a_duration(shown: str) -> str:
     return NOT_A_DURATION.format(shown=shown)
+
+
+# Commands: the help lines of the command table (bot/core/commands/table.py).
+HELP_CHAT_ARG = "The chat's id from the plan (only needed where several chats share a channel)"
+HELP_DURATION_ARG = "Minutes (e.g. 15) or a duration (e.g. 1h, 20m); default 10 minutes"
+HELP_MESSAGE_ARG = "The message's link (Copy link) or id"
+HELP_UNDO_ARG = "Turn nudges back on"
+HIGHLIGHT_MENU = "Highlight in recap"
+HELP_STARTCHAT = "Start the chat now: the next scheduled run, or a new one"
+HELP_NEXTQ = "Post the next question now; later questions keep their planned times"
+HELP_SKIPQ = "Skip the next question: it will not be posted"
+HELP_PAUSECHAT = "Pause the chat: no questions go out until /resumechat"
+HELP_RESUMECHAT = "Resume a paused chat; later questions and the end move by the pause"
+HELP_EXTENDCHAT = "Move the chat's end later: by the duration given, or 10 minutes"
+HELP_ENDCHAT = "End the chat now: the outro, then the recap"
+HELP_HIGHLIGHT = "Put an answer in the recap, or take it out again"
+HELP_CHATSTATUS = "Where the chat stands: state, open question, next question, counts"
+HELP_CHATS = "Upcoming chats, in your own time zone"
+HELP_QUIETCHAT = "No nudges for me (/quietchat off to undo)"
+HELP_FORGETME = "Delete my stored messages, reactions and nudges"
+HELP_FOR_HOSTS = "{help} (hosts)"
+
+# Commands' refusals: the command, the chat or the arguments do not fit.
+UNKNOWN_COMMAND = "I don't know /{name}. Commands: {known}"
+NOT_A_HOST = "Only the hosts of {title} ({hosts}) can use /{name}."
+NO_CHAT_HERE = "No chat is planned in this channel; name one, e.g. /startchat CHAT_ID."
+SEVERAL_CHATS_HERE = "Several chats use this channel ({names}); name one, e.g. /startchat ID."
+UNKNOWN_CHAT = "{word} is not a chat in the plan (chats: {ids})."
+MISSING_ARG = "/{name} needs its {placeholder}. {help}. Use it as {usage}"
+BAD_SWITCH = '"{word}" is not an option of /{name}: {usage}'
+TOO_MANY_ARGS = 'I did not expect "{extra}" after /{name}. Use it as {usage}'
+NOT_RUNNING = "{title} is not running. /startchat starts it."
+ALREADY_RUNNING = "{title} is already running."
+ALL_QUESTIONS_OUT = "All questions are out. /endchat finishes the chat."
+NOTHING_TO_SKIP = "There is no question left to skip."
+CANNOT_PAUSE = "{title} is not running, so it cannot be paused."
+NOT_PAUSED = "{title} is not paused."
+BUSY = "The chat changed at the same moment; please try again."
+NOT_RECORDED = "That message is not one chathost recorded in a chat."
+
+# Commands' answers.
+STARTED = "Started {title}. Questions follow the plan; /nextq posts one early."
+POSTED = "Posted {question}."
+SKIPPED = "Skipped {question}: it will not be posted."
+PAUSED = "Paused: no questions go out until /resumechat."
+RESUMED = "Resumed after {paused}; later questions move by as much."
+EXTENDED = "Extended by {by}: ends {end}."
+ENDED = "Ended {title}; the recap follows."
+HIGHLIGHTED = "Highlighted: it will be in the recap."
+HIGHLIGHT_REMOVED = "Highlight removed."
+NO_RUN_OPEN = "{title}: no run open. Next: {when}."
+NOT_SCHEDULED = "not scheduled again"
+NO_CHATS_PLANNED = "No chats are planned here."
+UPCOMING = "Upcoming chats:"
+QUIET = "Done: chathost will not nudge you. (/quietchat off to undo.)"
+LOUD = "Nudges are back on for you."
+FORGOTTEN = (
+    "Deleted {messages} of your stored messages, with your reactions and "
+    "nudges{recaps}. Anything you post in a chat from now on is recorded again."
+)
+FORGOTTEN_RECAPS = ", and took you out of {recaps}"
+POSTED_RECAP = "posted recap"
+# /chatstatus: its parts, joined by STATUS_JOIN and ended by STATUS_END.
+STATUS_STATE = "{title}: {state}"
+STATUS_OPEN = "{question_id} of {count} open"
+STATUS_NEXT = "next {question_id} at {when}"
+STATUS_STARTS = "starts {when}"
+STATUS_ENDS = "ends {when}"
+STATUS_COUNTS = "{messages} messages from {people} people"
+STATUS_JOIN = ", "
+STATUS_END = "."
+
+# The recap: the same words on every platform and in every export.
+PARTICIPANTS = "{participants} ({new} new, {returning} returning)"
+MINUTES = "{minutes} min"
+REACH = "reach {members}"
+THANKS = "Thank you {names} for taking part!"
+WELCOME_FIRST_TIMERS = " A warm welcome to our first-timers: {names}."
+NAMES_AND = " and "
+SKIPPED_MARK = " (skipped)"
+RECAP_QUESTION = "{question_id}{state}: {question} ({answers})"
+RECAP_HIGHLIGHT = "  * {star}{name}: {text} ({reactions})"
+HOST_PICK_STAR = "★ "
+RECAP_HEADING = "Recap: {title} {tag}"
+THEMES = "Themes: {themes}"
+LINKS = "Links: {urls}"
+FULL_RECAP = "Full recap and downloads: {url}"
+LINKS_SHARED = "Links shared"
+THANK_YOU = "Thank you"
+HOST_PICK = "host pick"
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 answer``, ``2 answers``: the recap's nouns all take an s."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def join_names(names: Sequence[str]) -> str:
+    """``ann``, ``ann and bo``, ``ann, bo and cy``."""
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + NAMES_AND + names[-1]
+
+
+def participants(count: int, *, new: int, returning: int) -> str:
+    """``5 participants (2 new, 3 returning)``."""
+    return PARTICIPANTS.format(
+        participants=plural(count, "participant"), new=new, returning=returning
+    )
+
+
+def thanks(names: Sequence[str], first_timers: Sequence[str]) -> str:
+    """Thanks naming everyone, and a welcome to the first-timers when not all are new."""
+    text = THANKS.format(names=join_names(names))
+    if first_timers and len(first_timers) < len(names):
+        text += WELCOME_FIRST_TIMERS.format(names=join_names(first_timers))
+    return text
+
+
+def recap_heading(title: str, tag: str) -> str:
+    return RECAP_HEADING.format(title=title, tag=tag).rstrip()

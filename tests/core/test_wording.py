@@ -9,11 +9,19 @@ from pathlib import Path
 
 from bot.core import wording
 
-CORE = Path(__file__).resolve().parents[2] / "bot" / "core"
-# The engine, its delivery, the nudges and the durations (their errors reach the hosts);
-# wording.py is where their sentences go.
+BOT = Path(__file__).resolve().parents[2] / "bot"
+CORE = BOT / "core"
+# The engine, its delivery, the nudges and the durations (their errors reach the hosts), the
+# commands (help lines, refusals, answers) and the recap; wording.py is where their sentences go.
 SPEAKERS = sorted(
-    [*CORE.glob("engine*.py"), CORE / "delivery.py", CORE / "nudges.py", CORE / "durations.py"]
+    [
+        *CORE.glob("engine*.py"),
+        CORE / "delivery.py",
+        CORE / "nudges.py",
+        CORE / "durations.py",
+        *CORE.glob("commands/*.py"),
+        CORE / "recap.py",
+    ]
 )
 # Keyword arguments that name a thing in log lines, never said to a user.
 LOG_NAMES = {"what", "label", "subject"}
@@ -79,7 +87,8 @@ def sentences(path: Path) -> list[str]:
 
 
 def test_the_engine_holds_no_sentence_of_its_own() -> None:
-    assert [p.name for p in SPEAKERS if p.name == "engine.py"] == ["engine.py"]
+    names = {p.name for p in SPEAKERS}
+    assert {"engine.py", "dispatch.py", "table.py", "status.py", "recap.py"} <= names
     assert [s for path in SPEAKERS for s in sentences(path)] == []
 
 
@@ -139,4 +148,19 @@ def test_nudges_notices_and_errors_read_as_before() -> None:
     assert wording.did_not_settle(7) == "run 7 did not settle"
     assert wording.not_a_duration('"soon"') == (
         '"soon" is not a duration (use e.g. 1h, 1h40m, 57m30s or 12:30)'
+    )
+
+
+def test_the_recap_and_command_sentences_read_as_before() -> None:
+    assert wording.plural(1, "answer") == "1 answer"
+    assert wording.plural(3, "answer") == "3 answers"
+    assert wording.join_names(["ann", "bo", "cy"]) == "ann, bo and cy"
+    assert wording.participants(5, new=2, returning=3) == "5 participants (2 new, 3 returning)"
+    assert wording.thanks(["ann", "bo"], ["bo"]) == (
+        "Thank you ann and bo for taking part! A warm welcome to our first-timers: bo."
+    )
+    assert wording.thanks(["ann"], ["ann"]) == "Thank you ann for taking part!"
+    assert wording.recap_heading("Tea Chat", "") == "Recap: Tea Chat"
+    assert wording.NOT_A_HOST.format(title="Tea", hosts="ann", name="nextq") == (
+        "Only the hosts of Tea (ann) can use /nextq."
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from types import MappingProxyType
 
-from bot.core.commands import sentences
+from bot.core import wording as say
 from bot.core.commands.table import Arg, ArgKind, CommandSpec
 from bot.core.durations import DurationError, parse_typed_duration
 
@@ -89,7 +89,7 @@ def _one_word(spec: CommandSpec, arg: Arg, word: str) -> Value:
     if arg.kind is ArgKind.SWITCH:
         if word.lower() not in arg.words:
             raise ArgumentsRefused(
-                sentences.BAD_SWITCH.format(word=word, name=spec.name, usage=spec.usage)
+                say.BAD_SWITCH.format(word=word, name=spec.name, usage=spec.usage)
             )
         return True
     return word  # a message id (or a link the adapter could not read: the core says so)
@@ -101,15 +101,15 @@ def _leftover(
     """The refusal for words no argument took: an unknown chat id, or simply too many."""
     if not chat_named and len(words) == 1:
         ids = ", ".join(sorted(chat_ids)) or "none"
-        return sentences.UNKNOWN_CHAT.format(word=words[0], ids=ids)
-    return sentences.TOO_MANY_ARGS.format(extra=" ".join(words), name=spec.name, usage=spec.usage)
+        return say.UNKNOWN_CHAT.format(word=words[0], ids=ids)
+    return say.TOO_MANY_ARGS.format(extra=" ".join(words), name=spec.name, usage=spec.usage)
 
 
 def _check_required(spec: CommandSpec, values: Mapping[str, Value]) -> None:
     for arg in spec.args:
         if arg.required and arg.name not in values:
             raise ArgumentsRefused(
-                sentences.MISSING_ARG.format(
+                say.MISSING_ARG.format(
                     name=spec.name, placeholder=arg.name, help=arg.help, usage=spec.usage
                 )
             )

@@ -8,8 +8,8 @@ import dataclasses
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from bot.core import wording as say
 from bot.core.commands import personal, picks, run_control, status
-from bot.core.commands import sentences as say
 from bot.core.commands.args import Args, ArgumentsRefused, parse_args
 from bot.core.commands.context import (
     Call,

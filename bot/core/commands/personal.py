@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from bot.core.commands import sentences as say
+from bot.core import wording as say
 from bot.core.commands.context import Call, Services, yes
 from bot.core.events import CommandReply
-from bot.core.recap import plural
 
 
 async def quietchat(services: Services, call: Call) -> CommandReply:
@@ -24,7 +23,6 @@ async def forgetme(services: Services, call: Call) -> CommandReply:
     for run_id in forgotten.run_ids:
         if await services.engine.refresh_recap(run_id):
             refreshed += 1
-    recaps = (
-        say.FORGOTTEN_RECAPS.format(recaps=plural(refreshed, "posted recap")) if refreshed else ""
-    )
+    posted = say.plural(refreshed, say.POSTED_RECAP)
+    recaps = say.FORGOTTEN_RECAPS.format(recaps=posted) if refreshed else ""
     return yes(say.FORGOTTEN.format(messages=forgotten.messages, recaps=recaps))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.commands import sentences as say
+from bot.core import wording as say
 from bot.core.commands.context import ChatCall, Services, no, yes
 from bot.core.events import CommandReply
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from bot.core.commands import sentences as say
+from bot.core import wording as say
 from bot.core.commands.context import ChatCall, Services, clock, no, yes
 from bot.core.durations import format_duration
 from bot.core.events import CommandReply

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.commands import sentences as say
+from bot.core import wording as say
 from bot.core.commands.context import Call, ChatCall, Services, clock, yes
 from bot.core.events import CommandReply, Upcoming
 from bot.core.recurrence import next_start
@@ -17,18 +17,21 @@ async def chatstatus(services: Services, call: ChatCall) -> CommandReply:
         return yes(say.NO_RUN_OPEN.format(title=chat.title, when=when))
     messages = await services.store.count_messages(run.id or 0)
     people = len(await services.store.participants(run.id or 0))
-    parts = [f"{chat.title}: {run.state}"]
+    parts = [say.STATUS_STATE.format(title=chat.title, state=run.state)]
     if run.current_question:
-        parts.append(f"{run.current_question} of {len(chat.questions)} open")
+        parts.append(
+            say.STATUS_OPEN.format(question_id=run.current_question, count=len(chat.questions))
+        )
     if run.state == RunState.RUNNING and run.next_question < len(chat.questions):
         due = services.engine.question_due(run, chat, run.next_question)
-        parts.append(f"next {chat.questions[run.next_question].id} at {clock(due, chat)}")
+        next_id = chat.questions[run.next_question].id
+        parts.append(say.STATUS_NEXT.format(question_id=next_id, when=clock(due, chat)))
     if run.state in WAITING:
-        parts.append(f"starts {clock(run.scheduled_start, chat)}")
+        parts.append(say.STATUS_STARTS.format(when=clock(run.scheduled_start, chat)))
     else:
-        parts.append(f"ends {clock(run.end_at, chat)}")
-    parts.append(f"{messages} messages from {people} people")
-    return yes(", ".join(parts) + ".")
+        parts.append(say.STATUS_ENDS.format(when=clock(run.end_at, chat)))
+    parts.append(say.STATUS_COUNTS.format(messages=messages, people=people))
+    return yes(say.STATUS_JOIN.join(parts) + say.STATUS_END)
 
 
 async def chats(services: Services, call: Call) -> CommandReply:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
+from bot.core import wording as say
+
 
 class Who(StrEnum):
     """Who may run a command: the chat's hosts and co-hosts, or anyone."""
@@ -78,67 +80,67 @@ class CommandSpec:
     @property
     def description(self) -> str:
         """The help line as the platforms list it, with who may use it."""
-        return f"{self.help} (hosts)" if self.who is Who.HOSTS else self.help
+        return say.HELP_FOR_HOSTS.format(help=self.help) if self.who is Who.HOSTS else self.help
 
 
 CHAT = Arg(
     "chat",
     ArgKind.CHAT,
-    "The chat's id from the plan (only needed where several chats share a channel)",
+    say.HELP_CHAT_ARG,
 )
 DURATION = Arg(
     "duration",
     ArgKind.DURATION,
-    "Minutes (e.g. 15) or a duration (e.g. 1h, 20m); default 10 minutes",
+    say.HELP_DURATION_ARG,
 )
-MESSAGE = Arg("message", ArgKind.MESSAGE, "The message's link (Copy link) or id", required=True)
-UNDO = Arg("undo", ArgKind.SWITCH, "Turn nudges back on", words=("off", "no", "undo"))
+MESSAGE = Arg("message", ArgKind.MESSAGE, say.HELP_MESSAGE_ARG, required=True)
+UNDO = Arg("undo", ArgKind.SWITCH, say.HELP_UNDO_ARG, words=("off", "no", "undo"))
 
-HIGHLIGHT_MENU = "Highlight in recap"
+HIGHLIGHT_MENU = say.HIGHLIGHT_MENU
 
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
-        "startchat", Who.HOSTS, "Start the chat now: the next scheduled run, or a new one", (CHAT,)
+        "startchat", Who.HOSTS, say.HELP_STARTCHAT, (CHAT,)
     ),
     CommandSpec(
         "nextq",
         Who.HOSTS,
-        "Post the next question now; later questions keep their planned times",
+        say.HELP_NEXTQ,
         (CHAT,),
     ),
-    CommandSpec("skipq", Who.HOSTS, "Skip the next question: it will not be posted", (CHAT,)),
+    CommandSpec("skipq", Who.HOSTS, say.HELP_SKIPQ, (CHAT,)),
     CommandSpec(
-        "pausechat", Who.HOSTS, "Pause the chat: no questions go out until /resumechat", (CHAT,)
+        "pausechat", Who.HOSTS, say.HELP_PAUSECHAT, (CHAT,)
     ),
     CommandSpec(
         "resumechat",
         Who.HOSTS,
-        "Resume a paused chat; later questions and the end move by the pause",
+        say.HELP_RESUMECHAT,
         (CHAT,),
     ),
     CommandSpec(
         "extendchat",
         Who.HOSTS,
-        "Move the chat's end later: by the duration given, or 10 minutes",
+        say.HELP_EXTENDCHAT,
         (DURATION, CHAT),
     ),
-    CommandSpec("endchat", Who.HOSTS, "End the chat now: the outro, then the recap", (CHAT,)),
+    CommandSpec("endchat", Who.HOSTS, say.HELP_ENDCHAT, (CHAT,)),
     CommandSpec(
         "highlight",
         Who.HOSTS,
-        "Put an answer in the recap, or take it out again",
+        say.HELP_HIGHLIGHT,
         (MESSAGE,),
         menu=HIGHLIGHT_MENU,
     ),
     CommandSpec(
         "chatstatus",
         Who.ANYONE,
-        "Where the chat stands: state, open question, next question, counts",
+        say.HELP_CHATSTATUS,
         (CHAT,),
     ),
-    CommandSpec("chats", Who.ANYONE, "Upcoming chats, in your own time zone"),
-    CommandSpec("quietchat", Who.ANYONE, "No nudges for me (/quietchat off to undo)", (UNDO,)),
-    CommandSpec("forgetme", Who.ANYONE, "Delete my stored messages, reactions and nudges"),
+    CommandSpec("chats", Who.ANYONE, say.HELP_CHATS),
+    CommandSpec("quietchat", Who.ANYONE, say.HELP_QUIETCHAT, (UNDO,)),
+    CommandSpec("forgetme", Who.ANYONE, say.HELP_FORGETME),
 )
 
 BY_NAME: Mapping[str, CommandSpec] = MappingProxyType({spec.name: spec for spec in COMMANDS})
