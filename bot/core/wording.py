@@ -191,7 +191,8 @@ STATUS_JOIN = ", "
 STATUS_END = "."
 
 # The recap: the same words on every platform and in every export.
-PARTICIPANTS = "{participants} ({new} new, {returning} returning)"
+NEW_AND_RETURNING = "({new} new, {returning} returning)"
+PARTICIPANTS = "{participants} " + NEW_AND_RETURNING
 MINUTES = "{minutes} min"
 REACH = "reach {members}"
 THANKS = "Thank you {names} for taking part!"
@@ -202,12 +203,14 @@ RECAP_QUESTION = "{question_id}{state}: {question} ({answers})"
 RECAP_HIGHLIGHT = "  * {star}{name}: {text} ({reactions})"
 HOST_PICK_STAR = "★ "
 RECAP_HEADING = "Recap: {title} {tag}"
-THEMES = "Themes: {themes}"
+THEMES_TITLE = "Themes"
+THEMES = THEMES_TITLE + ": {themes}"
 LINKS = "Links: {urls}"
 FULL_RECAP = "Full recap and downloads: {url}"
 LINKS_SHARED = "Links shared"
 THANK_YOU = "Thank you"
 HOST_PICK = "host pick"
+SKIPPED_WORD = "skipped"
 
 
 def plural(count: int, noun: str) -> str:

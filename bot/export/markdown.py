@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core import wording as say
 from bot.core.recap import MessageView, QuestionRecap, Recap, plural, thanks_text
 
 
@@ -41,7 +42,7 @@ def _quote(message: MessageView, names: _Names, *, pick: bool = False) -> str:
         if message.edited:
             notes.append("edited")
         if pick:
-            notes.append("★ host pick")
+            notes.append(say.HOST_PICK_STAR + say.HOST_PICK)
         extra = f" ({', '.join(notes)})" if notes else ""
     return f"- **{names[message.user_name]}**: {md_text(message.text)}{extra}"
 
@@ -70,7 +71,9 @@ def _question(question: QuestionRecap, names: _Names) -> list[str]:
 def recap_markdown(recap: Recap) -> str:
     s = recap.stats
     when = f"{recap.started_at:%Y-%m-%d %H:%M} UTC" if recap.started_at else "not started"
-    reach = f" · reach {plural(s.reach, 'member')}" if s.reach is not None else ""
+    reach = (
+        " · " + say.REACH.format(members=plural(s.reach, "member")) if s.reach is not None else ""
+    )
     lines = [
         f"# {recap.title} {recap.tag}".rstrip(),
         "",
@@ -88,14 +91,14 @@ def recap_markdown(recap: Recap) -> str:
         per_question = ", ".join(f"{q.id} {len(q.answers)}" for q in recap.questions)
         lines += [f"**Answers per question:** {per_question}", ""]
     if recap.themes:
-        lines += [f"**Themes:** {md_text(', '.join(recap.themes))}", ""]
+        lines += [f"**{say.THEMES_TITLE}:** {md_text(', '.join(recap.themes))}", ""]
     names = _Names()
     for question in recap.questions:
         lines += _question(question, names)
     if recap.links:
-        lines += ["## Links shared", ""]
+        lines += [f"## {say.LINKS_SHARED}", ""]
         lines += [f"- <{link.url}> ({md_text(link.user_name)})" for link in recap.links]
         lines.append("")
     if recap.participants:
-        lines += ["## Thank you", "", md_text(thanks_text(recap)), ""]
+        lines += [f"## {say.THANK_YOU}", "", md_text(thanks_text(recap)), ""]
     return "\n".join(lines)

@@ -92,6 +92,44 @@ def test_the_engine_holds_no_sentence_of_its_own() -> None:
     assert [s for path in SPEAKERS for s in sentences(path)] == []
 
 
+# The renderers: what every platform says comes from wording.py; what is left is each
+# platform's own (its markup, its hints, its layout), listed here so that a new sentence in a
+# renderer is a decision (wording.py if every platform says it, this list if only one does).
+RENDERERS = {
+    BOT / "adapters" / "slack" / "blocks.py": {
+        "%a %d %b %H:%M UTC",
+        "<!date^ ^{date_short_pretty} {time}| >",
+        "Start your answer with * *",
+        "Answer below",
+        ", or reply in this thread.",
+        "< |Every answer, in the archive>",
+        "Highlights, links and thanks are in the thread.",
+        "Recap details:  ",
+    },
+    BOT / "adapters" / "discord" / "embeds.py": {
+        "Answer in this question's thread, or start your message with  ",
+        "\n** ** messages · ** ** answers · ** ** reactions",
+        "\nReach: ** ** server members",
+        "Thanks for taking part",
+        "No highlights: nobody reacted to an answer.",
+    },
+    BOT / "export" / "markdown.py": {
+        "<details><summary>All answers</summary>",
+        "From the hosts:",
+        "not started",
+        "| participants | new | returning | messages | answers | reactions |",
+        "Full recap, word cloud and downloads: < >",
+        "**Answers per question:**  ",
+    },
+}
+
+
+def test_the_renderers_say_only_their_platforms_own_words() -> None:
+    for path, own in RENDERERS.items():
+        found = {s.split(" ", 1)[1] for s in sentences(path)}
+        assert found == {repr(text) for text in own}, path.name
+
+
 def test_the_scan_finds_a_sentence_where_one_is_written(tmp_path: Path) -> None:
     """The rule above is only as good as its scan: a sentence in code is caught, in a
     docstring or a log line it is not."""

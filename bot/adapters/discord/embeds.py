@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.core import wording as say
 from bot.core.ports import Outgoing
 from bot.core.recap import QuestionRecap, Recap, plural
 from bot.core.text import split_text
@@ -124,23 +125,28 @@ def render(message: Outgoing, mention: str = "") -> Rendered:
 def _figures(recap: Recap) -> str:
     s = recap.stats
     return (
-        f"**{s.participants}** participants ({s.first_timers} new, {s.returning} returning)\n"
+        say.PARTICIPANTS.format(
+            participants=f"**{s.participants}** participants",
+            new=s.first_timers,
+            returning=s.returning,
+        )
+        + "\n"
         f"**{s.messages}** messages · **{s.answers}** answers · **{s.reactions}** reactions"
-        + (f" · {s.duration_minutes} min" if s.duration_minutes else "")
+        + (" · " + say.MINUTES.format(minutes=s.duration_minutes) if s.duration_minutes else "")
         + (f"\nReach: **{s.reach}** server members" if s.reach is not None else "")
     )
 
 
 def _question_summary(question: QuestionRecap) -> str:
     if question.skipped:
-        return "skipped"
+        return say.SKIPPED_WORD
     return plural(len(question.answers), "answer")
 
 
 def recap_head(recap: Recap) -> discord.Embed:
     """Headline figures and one line per question: the message people see in the channel."""
     embed = discord.Embed(
-        title=clip(f"Recap: {recap.title} {recap.tag}".strip(), TITLE_LIMIT),
+        title=clip(say.RECAP_HEADING.format(title=recap.title, tag=recap.tag).strip(), TITLE_LIMIT),
         description=_figures(recap),
         colour=COLOUR,
         # The run's archive page when PUBLIC_URL is set (getattr: older cores have no url).
@@ -156,7 +162,7 @@ def recap_head(recap: Recap) -> discord.Embed:
         embed.description = f"{embed.description}\n(+{plural(hidden, 'more question')})"
     if recap.themes:
         themes = clip(", ".join(recap.themes), FIELD_VALUE_LIMIT)
-        embed.add_field(name="Themes", value=themes, inline=False)
+        embed.add_field(name=say.THEMES_TITLE, value=themes, inline=False)
     if recap.participants:
         thanks = clip(", ".join(p.name for p in recap.participants), FIELD_VALUE_LIMIT)
         embed.add_field(name="Thanks for taking part", value=thanks, inline=False)
@@ -167,7 +173,7 @@ def _highlight_lines(question: QuestionRecap) -> Iterator[str]:
     for message in question.highlights:
         text = clip(" ".join(message.text.split()), 600)
         votes = plural(message.reaction_count, "reaction")
-        pick = "⭐ host pick, " if message.message_id in question.host_picks else ""
+        pick = f"⭐ {say.HOST_PICK}, " if message.message_id in question.host_picks else ""
         yield f"> {text}\n— **{message.user_name}** ({pick}{votes})"
 
 
@@ -187,12 +193,12 @@ def links_detail(recap: Recap) -> list[discord.Embed]:
         f"{link.url} ({link.user_name}{', ' + link.question_id if link.question_id else ''})"
         for link in recap.links
     ]
-    return text_embeds("\n".join(lines), title="Links shared") if lines else []
+    return text_embeds("\n".join(lines), title=say.LINKS_SHARED) if lines else []
 
 
 def render_recap(recap: Recap) -> Rendered:
     details = [question_detail(q) for q in recap.questions] + links_detail(recap)
-    thread = clip(f"Recap: {recap.title}", THREAD_NAME_LIMIT)
+    thread = clip(say.recap_heading(recap.title, ""), THREAD_NAME_LIMIT)
     return Rendered((Part(embeds=(recap_head(recap),)),), tuple(pack(details)), thread)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.core import wording as say
 from bot.core.events import CommandReply
 from bot.core.ports import Outgoing
 from bot.core.recap import Recap, plural
@@ -143,15 +144,20 @@ def recap_messages(recap: Recap) -> list[SlackMessage]:
     """Headline figures in the parent message; per-question details in its thread."""
     s = recap.stats
     figures = [
-        ("Participants", f"{s.participants} ({s.first_timers} new, {s.returning} returning)"),
+        (
+            "Participants",
+            say.PARTICIPANTS.format(
+                participants=s.participants, new=s.first_timers, returning=s.returning
+            ),
+        ),
         ("Messages", str(s.messages)),
         ("Answers", str(s.answers)),
         ("Reactions", str(s.reactions)),
-        ("Duration", f"{s.duration_minutes} min"),
+        ("Duration", say.MINUTES.format(minutes=s.duration_minutes)),
     ]
     if s.reach is not None:
         figures.append(("Reach", str(s.reach)))
-    title = f"Recap: {recap.title} {recap.tag}".strip()
+    title = say.RECAP_HEADING.format(title=recap.title, tag=recap.tag).strip()
     blocks: list[Block] = [
         header(title),
         {
@@ -160,14 +166,14 @@ def recap_messages(recap: Recap) -> list[SlackMessage]:
         },
     ]
     per_question = "\n".join(
-        f"*{q.id}*{' (skipped)' if q.skipped else ''} {escape(q.text)}: "
+        f"*{q.id}*{say.SKIPPED_MARK if q.skipped else ''} {escape(q.text)}: "
         f"{plural(len(q.answers), 'answer')}"
         for q in recap.questions
     )
     if per_question:
         blocks += sections(per_question)
     if recap.themes:
-        blocks.append(context("Themes: " + escape(", ".join(recap.themes))))
+        blocks.append(context(say.THEMES.format(themes=escape(", ".join(recap.themes)))))
     url = getattr(recap, "url", None)  # the archive page, when PUBLIC_URL is set
     if url:
         blocks.append(context(f"<{url}|Every answer, in the archive>"))
@@ -205,7 +211,7 @@ def _details(recap: Recap) -> list[Block]:
         if q.highlights or q.answers:
             blocks += sections("\n".join(lines))
     if recap.links:
-        lines = ["*Links shared*"] + [
+        lines = [f"*{say.LINKS_SHARED}*"] + [
             f"• {escape(link.url)} ({escape(link.user_name)}"
             + (f", {link.question_id})" if link.question_id else ")")
             for link in recap.links
@@ -228,7 +234,7 @@ def reply_text(reply: CommandReply) -> str:
     """A command's answer; /chats lists start times in each reader's own time zone."""
     if not reply.upcoming:
         return shorten(escape(reply.text), MAX_TEXT)
-    lines = ["Upcoming chats:"] + [
+    lines = [say.UPCOMING] + [
         f"• *{escape(u.title)}* ({escape(u.chat_id)}): {slack_date(u.start)}"
         for u in reply.upcoming
     ]

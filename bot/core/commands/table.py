@@ -99,9 +99,7 @@ UNDO = Arg("undo", ArgKind.SWITCH, say.HELP_UNDO_ARG, words=("off", "no", "undo"
 HIGHLIGHT_MENU = say.HIGHLIGHT_MENU
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    CommandSpec(
-        "startchat", Who.HOSTS, say.HELP_STARTCHAT, (CHAT,)
-    ),
+    CommandSpec("startchat", Who.HOSTS, say.HELP_STARTCHAT, (CHAT,)),
     CommandSpec(
         "nextq",
         Who.HOSTS,
@@ -109,9 +107,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         (CHAT,),
     ),
     CommandSpec("skipq", Who.HOSTS, say.HELP_SKIPQ, (CHAT,)),
-    CommandSpec(
-        "pausechat", Who.HOSTS, say.HELP_PAUSECHAT, (CHAT,)
-    ),
+    CommandSpec("pausechat", Who.HOSTS, say.HELP_PAUSECHAT, (CHAT,)),
     CommandSpec(
         "resumechat",
         Who.HOSTS,
