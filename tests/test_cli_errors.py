@@ -37,7 +37,7 @@ def place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A working folder with a plan of mistakes, an empty database and one with no runs."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(Settings, "model_config", {**Settings.model_config, "env_file": None})
-    for name in ("DATABASE_URL", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "DISCORD_TOKEN", "LOG_LEVEL"):
+    for name in ("DATABASE_URL", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_TOKEN", "LOG_LEVEL"):
         monkeypatch.delenv(name, raising=False)
     (tmp_path / "bad.yaml").write_text(BAD_PLAN)
     (tmp_path / "slack.yaml").write_text(SLACK_ONLY)
@@ -77,6 +77,8 @@ CASES = {
     "run, bad plan": (["run", "bad.yaml"], ExitCode.BAD_INPUT, "unknown key 'qestions'"),
     "run, no chat on that platform": (["run", "slack.yaml", "--platform", "console"], ExitCode.BAD_SETTINGS, "no chat in the plan runs on console: its chats use slack"),
     "run, missing token": (["run", "slack.yaml"], ExitCode.BAD_SETTINGS, "slack (chats: s) needs SLACK_BOT_TOKEN"),
+    "run, missing tokens of a mode": (["run", "slack.yaml", "--slack-mode", "http"], ExitCode.BAD_SETTINGS, "slack (chats: s) needs SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET"),
+    "run, platform not installed": (["run", "slack.yaml", "--platform", "irc"], ExitCode.BAD_SETTINGS, "invalid choice: 'irc'"),
     "unknown subcommand": (["frobnicate"], ExitCode.BAD_SETTINGS, "invalid choice"),
 }
 

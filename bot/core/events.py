@@ -1,13 +1,20 @@
 """Platform-neutral values that adapters hand to the engine.
 
 Adapters translate their platform's payloads into these and nothing else, so the engine
-never learns which platform a message came from beyond the ``platform`` string.
+never learns which platform a message came from beyond the ``platform`` string. Message text
+is plain: each adapter turns its platform's markup (link and mention syntax, escapes) into
+what people read (``label (https://...)``, ``@name``, ``#channel``) before the core sees it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime
+
+# The role an adapter gives a person whom the platform's own settings make a host of every
+# chat (a host role set for the whole bot rather than in the plan). ``Chat.hosted_by`` honours
+# it; adapters never pass a platform role of this name through.
+EVERY_CHAT_HOST = "chathost:every-chat-host"
 
 
 @dataclass(frozen=True)
@@ -16,16 +23,29 @@ class User:
     name: str
     is_bot: bool = False
     display: str = ""
-    # Set by an adapter when the platform itself says this person hosts (e.g. a Discord role);
-    # the plan's host list is checked as well.
-    is_host_hint: bool = False
-    # The platform roles this person holds (names and ids; Discord), for plans that list a
-    # host role (``role:Tea Hosts``).
-    roles: tuple[str, ...] = ()
+    # The roles this person holds on the platform (by name and by id), for plans that list a
+    # host role (``role:Tea Hosts``), and ``EVERY_CHAT_HOST`` when the platform makes them one.
+    roles: frozenset[str] = frozenset()
+    # Transitional: ``User(..., is_host_hint=True)`` is ``EVERY_CHAT_HOST`` in ``roles``;
+    # reading ``user.is_host_hint`` says whether that role is held. Use ``roles``.
+    is_host_hint: InitVar[bool] = False
+
+    def __post_init__(self, is_host_hint: bool) -> None:
+        roles = frozenset(self.roles)
+        object.__setattr__(self, "roles", roles | {EVERY_CHAT_HOST} if is_host_hint else roles)
 
     @property
     def label(self) -> str:
         return self.display or self.name
+
+    @property
+    def hosts_every_chat(self) -> bool:
+        return EVERY_CHAT_HOST in self.roles
+
+
+# The dataclass took ``is_host_hint``'s default for ``__init__``; reading it on an instance is
+# the same question as ``hosts_every_chat``, for callers written before ``roles`` said it.
+User.is_host_hint = User.hosts_every_chat  # type: ignore[assignment,misc]
 
 
 @dataclass(frozen=True)

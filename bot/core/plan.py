@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from bot.core.durations import DURATION_PATTERN, format_duration, parse_duration
-from bot.core.events import User
+from bot.core.events import EVERY_CHAT_HOST, User
 from bot.core.rrules import RecurrenceError, check_rrule
 from bot.core.yaml_positions import Path as FieldPath
 from bot.core.yaml_positions import PlanError as PlanError
@@ -240,7 +240,7 @@ class Chat(_Strict):
     hosts: list[str] = Field(
         min_length=1,
         description="User names or ids who may run commands, or role:<name or id> for everyone "
-        "holding that platform role (Discord).",
+        "holding that platform role.",
     )
     cohosts: list[str] = Field(default_factory=list)
     timezone: TimeZoneName | None = None
@@ -279,9 +279,12 @@ class Chat(_Strict):
         return any(f"{ROLE_PREFIX}{r.lower()}" in allowed for r in roles)
 
     def hosted_by(self, user: User) -> bool:
-        """Whether ``user`` hosts this chat: the platform says so (a Discord host role), or the
-        plan lists them by name or id, or lists a role they hold."""
-        return user.is_host_hint or self.is_host(user.id, user.name, user.display, roles=user.roles)
+        """Whether ``user`` hosts this chat, the one host check: the plan lists them by name or
+        id, or lists a role they hold, or their platform makes them a host of every chat (the
+        role ``EVERY_CHAT_HOST``, given by its adapter)."""
+        if EVERY_CHAT_HOST in user.roles:
+            return True
+        return self.is_host(user.id, user.name, user.display, roles=user.roles)
 
     @property
     def host_people(self) -> list[str]:

@@ -1,4 +1,9 @@
-"""Words in chat messages: tokens for themes, links people shared. Patterns compiled once."""
+"""Words in chat messages: tokens for themes, links people shared. Patterns compiled once.
+
+The text is plain, as people read it: each adapter has turned its platform's markup into
+links, ``@name`` mentions and ``#channel`` names first. What is left here is what anyone may
+type anywhere: URLs, @-mentions, and HTML tags people paste.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,9 @@ from collections import Counter
 from collections.abc import Iterable
 
 URL = re.compile(r"https?://[^\s<>|\"')\]]+")
-_SLACK_LINK = re.compile(r"<(https?://[^|>]+)(?:\|([^>]*))?>")
-_MENTION = re.compile(r"<@[^>]+>|@\w[\w.\-]*")
-# Slack's <#C123|channel> and <!here>, and HTML tags people paste: markup, not words.
+_MENTION = re.compile(r"@\w[\w.\-]*")
+# Tags people paste (<b>, <script>) and anything else in angle brackets that starts like a
+# tag: markup, not words.
 _ANGLE = re.compile(r"</?[A-Za-z#!][^<>]*>")
 # A label (a1, q12) standing alone: ``\b[aq]\d{1,3}\b``, written to start with its letter,
 # which lets the regex engine skip to the next ``a`` or ``q``: twice as fast on chat text.
@@ -39,13 +44,10 @@ STOP_WORDS = frozenset(
 
 
 def links(text: str) -> list[str]:
-    """URLs in a message, including Slack's ``<url|label>`` form, without trailing dots."""
-    if "http" not in text:  # both patterns need it; most messages have no link
+    """URLs in a message, without trailing dots."""
+    if "http" not in text:  # the pattern needs it; most messages have no link
         return []
-    found = [m.group(1) for m in _SLACK_LINK.finditer(text)]
-    rest = _SLACK_LINK.sub(" ", text)
-    found += [m.group(0).rstrip(".,;:!?") for m in URL.finditer(rest)]
-    return found
+    return [m.group(0).rstrip(".,;:!?") for m in URL.finditer(text)]
 
 
 def skip_words(exclude: Iterable[str] = ()) -> frozenset[str]:
@@ -71,9 +73,7 @@ def _tokens(text: str) -> list[str]:
     message of a run, and most messages hold no link, mention or markup).
     """
     cleaned = text
-    if "<" in cleaned:  # a Slack link's label is what people read; its URL is not a word
-        cleaned = _SLACK_LINK.sub(lambda m: f" {m.group(2) or ''} ", cleaned)
-    if "http" in cleaned:
+    if "http" in cleaned:  # first: a URL in angle brackets goes, the words around it stay
         cleaned = URL.sub(" ", cleaned)
     if "@" in cleaned:
         cleaned = _MENTION.sub(" ", cleaned)

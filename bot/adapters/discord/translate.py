@@ -12,6 +12,7 @@ from datetime import datetime
 import discord
 
 from bot.core.events import (
+    EVERY_CHAT_HOST,
     ChannelRef,
     Command,
     IncomingMessage,
@@ -25,7 +26,8 @@ PLATFORM = "discord"
 
 # Message types that are people talking; joins, pins, thread-created notices etc. are not.
 _SPOKEN = frozenset({discord.MessageType.default, discord.MessageType.reply})
-# Set by the core once it accepts a platform's word that someone is a host (see the notes).
+
+
 @dataclasses.dataclass(frozen=True)
 class Place:
     """Where a message is, in the core's terms: a thread's messages belong to its parent."""
@@ -58,24 +60,27 @@ def has_role(member: object, roles: tuple[str, ...]) -> bool:
 
 def core_user(author: discord.abc.User, host_roles: tuple[str, ...] = ()) -> User:
     """Both the id and the name go to the core: plans list hosts either way, and roles too
-    (``role:Tea Hosts``), so a member's roles go along by name and by id."""
+    (``role:Tea Hosts``), so a member's roles go along by name and by id. A member holding
+    one of DISCORD_HOST_ROLE's roles hosts every chat: the core's ``EVERY_CHAT_HOST``."""
+    roles = member_roles(author)
+    if has_role(author, host_roles):
+        roles |= {EVERY_CHAT_HOST}
     return User(
         id=str(author.id),
         name=author.name,
         is_bot=author.bot,
         display=author.display_name,
-        is_host_hint=has_role(author, host_roles),
-        roles=member_roles(author),
+        roles=roles,
     )
 
 
-def member_roles(member: object) -> tuple[str, ...]:
+def member_roles(member: object) -> frozenset[str]:
     """A guild member's roles, each by name and by id (``@everyone`` left out: it would make
-    everybody a host of a plan that lists it)."""
+    everybody a host of a plan that lists it; so is a role named like the core's marker)."""
     if not isinstance(member, discord.Member):
-        return ()
-    held = [r for r in member.roles if not r.is_default()]
-    return tuple(name for r in held for name in (r.name, str(r.id)))
+        return frozenset()
+    held = [r for r in member.roles if not r.is_default() and r.name != EVERY_CHAT_HOST]
+    return frozenset(name for r in held for name in (r.name, str(r.id)))
 
 
 def message_text(message: discord.Message) -> str:

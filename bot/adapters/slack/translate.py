@@ -4,10 +4,14 @@ Slack events carry ids only, so the results hold ids where names go (``ChannelRe
 ``User(id, id)``); the adapter fills the names in from its cached directory afterwards. A
 payload that lacks a field or has one of the wrong type raises :class:`MalformedEvent`, which
 the adapter logs with the event id and skips.
+
+Message text leaves here as people read it (:func:`plain_text`): the core knows no Slack
+markup, so links, mentions and escapes are turned into plain text first.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +33,36 @@ PLATFORM = "slack"
 SPOKEN_SUBTYPES = frozenset({None, "thread_broadcast", "file_share", "me_message"})
 # chathost runs chats in channels; direct messages to the bot are not part of any chat.
 IGNORED_CHANNEL_TYPES = frozenset({"im"})
+
+
+# Slack's control sequences in message text: <@U1>, <#C1|name>, <!here>, <https://x|label>.
+_CONTROL = re.compile(r"<([@#!]?)([^<>|\s]+)(?:\|([^<>]*))?>")
+_ESCAPES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))  # &amp; last: "&amp;lt;" is "&lt;"
+
+
+def plain_text(text: str) -> str:
+    """Slack's message markup as people read it: ``<https://x|the docs>`` is
+    ``the docs (https://x)``, ``<@U1>`` is ``@U1``, ``<#C1|general>`` is ``#general``,
+    ``<!here>`` is ``@here``, and ``&amp;``, ``&lt;``, ``&gt;`` are ``&``, ``<``, ``>``."""
+    if "<" in text:
+        text = _CONTROL.sub(_readable, text)
+    if "&" in text:
+        for escaped, character in _ESCAPES:
+            text = text.replace(escaped, character)
+    return text
+
+
+def _readable(match: re.Match[str]) -> str:
+    sigil, target, label = match.group(1), match.group(2), match.group(3)
+    if sigil == "@":
+        return f"@{label or target}"
+    if sigil == "#":
+        return f"#{label or target}"
+    if sigil == "!":  # <!here>, <!subteam^S1|@team>, <!date^...|fallback>
+        return label if label else f"@{target.split('^')[0]}"
+    if not label or label == target or target.endswith(f"://{label}"):
+        return target.removeprefix("mailto:")
+    return label if target.startswith("mailto:") else f"{label} ({target})"
 
 
 class MalformedEvent(ValueError):
@@ -107,7 +141,7 @@ def _message(event: Mapping[str, Any]) -> PlatformEvent | None:
         channel=ChannelRef(text_field(event, "channel")),
         message_id=ts,
         user=User(user_id, user_id),
-        text=text_field(event, "text", required=False),
+        text=plain_text(text_field(event, "text", required=False)),
         at=at,
         # A thread's parent carries thread_ts == ts; only replies belong to a thread.
         thread_id=thread_ts if thread_ts and thread_ts != ts else None,
@@ -124,7 +158,7 @@ def _edit(event: Mapping[str, Any]) -> MessageEdited | None:
         PLATFORM,
         ChannelRef(text_field(event, "channel")),
         text_field(message, "ts"),
-        text_field(message, "text", required=False),
+        plain_text(text_field(message, "text", required=False)),
         ts_to_datetime(at_ts if isinstance(at_ts, str) else event.get("ts")),
     )
 
