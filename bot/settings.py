@@ -71,20 +71,6 @@ class Settings(BaseSettings):
             self._platforms[model] = found
         return found  # type: ignore[return-value]
 
-    def __getattr__(self, name: str) -> Any:
-        """``settings.slack_bot_token`` as before the platforms had their own settings: the
-        field of the registered platform whose env prefix starts the name. Transitional, for
-        callers not yet reading ``platform_settings``."""
-        if not name.startswith("_"):
-            from bot.platforms import load_platforms
-
-            for plugin in load_platforms():
-                prefix = plugin.env_prefix.lower()
-                rest = name[len(prefix) :] if prefix and name.startswith(prefix) else None
-                if rest and rest in plugin.settings_model.model_fields:
-                    return getattr(self.platform_settings(plugin.settings_model), rest)
-        return super().__getattr__(name)  # type: ignore[misc]
-
     def secret_values(self, platforms: Iterable[PlatformPlugin] | None = None) -> list[str]:
         """Every secret's value, for the log mask: each platform's secrets (tokens, signing
         secrets; every installed platform's by default), the archive token and the database

@@ -8,7 +8,7 @@ what people read (``label (https://...)``, ``@name``, ``#channel``) before the c
 
 from __future__ import annotations
 
-from dataclasses import InitVar, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 
 # The role an adapter gives a person whom the platform's own settings make a host of every
@@ -26,13 +26,10 @@ class User:
     # The roles this person holds on the platform (by name and by id), for plans that list a
     # host role (``role:Tea Hosts``), and ``EVERY_CHAT_HOST`` when the platform makes them one.
     roles: frozenset[str] = frozenset()
-    # Transitional: ``User(..., is_host_hint=True)`` is ``EVERY_CHAT_HOST`` in ``roles``;
-    # reading ``user.is_host_hint`` says whether that role is held. Use ``roles``.
-    is_host_hint: InitVar[bool] = False
 
-    def __post_init__(self, is_host_hint: bool) -> None:
-        roles = frozenset(self.roles)
-        object.__setattr__(self, "roles", roles | {EVERY_CHAT_HOST} if is_host_hint else roles)
+    def __post_init__(self) -> None:
+        # Roles given as any iterable become a set, so equal people compare and hash equal.
+        object.__setattr__(self, "roles", frozenset(self.roles))
 
     @property
     def label(self) -> str:
@@ -42,10 +39,6 @@ class User:
     def hosts_every_chat(self) -> bool:
         return EVERY_CHAT_HOST in self.roles
 
-
-# The dataclass took ``is_host_hint``'s default for ``__init__``; reading it on an instance is
-# the same question as ``hosts_every_chat``, for callers written before ``roles`` said it.
-User.is_host_hint = User.hosts_every_chat  # type: ignore[assignment,misc]
 
 
 @dataclass(frozen=True)

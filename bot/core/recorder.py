@@ -438,8 +438,6 @@ class MessageRecorder:
     def _is_host(self, chat: Chat, event: IncomingMessage) -> bool:
         """``Chat.hosted_by``, the one host check, remembered per person."""
         user = event.user
-        if user.is_host_hint:
-            return True
         key = (chat.id, user.id, user.name, user.display, user.roles)
         known = self._hosts.get(key)
         if known is None:

@@ -96,7 +96,3 @@ def test_roles_are_the_one_way_a_platform_says_who_hosts() -> None:
     assert chat.hosted_by(User("u3", "bob", roles=frozenset({EVERY_CHAT_HOST})))
     # Roles given as any iterable are kept as a set, so equal users compare and hash equal.
     assert User("u4", "x", roles=("a", "b")) == User("u4", "x", roles=frozenset({"b", "a"}))
-    # Transitional: the old keyword is the same role.
-    hinted = User("u5", "bob", is_host_hint=True)
-    assert hinted.roles == {EVERY_CHAT_HOST} and hinted.is_host_hint and chat.hosted_by(hinted)
-    assert not User("u6", "bob").is_host_hint

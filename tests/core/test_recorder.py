@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.core.clock import SimClock
 from bot.core.engine import Engine
-from bot.core.events import ChannelRef, IncomingMessage, ReactionChanged, User
+from bot.core.events import EVERY_CHAT_HOST, ChannelRef, IncomingMessage, ReactionChanged, User
 from bot.core.plan import Plan
 from bot.core.recorder import MessageRecorder
 from bot.core.service import ChatService
@@ -141,7 +141,7 @@ async def test_a_platform_host_hint_makes_a_host_message_as_one_by_one(
     stores: tuple[Store, Store],
 ) -> None:
     """A person the platform marks as a host (a Discord host role), not in the plan's list."""
-    hinted = User("rolehost", "rolehost", is_host_hint=True)
+    hinted = User("rolehost", "rolehost", roles=frozenset({EVERY_CHAT_HOST}))
     kinds = []
     for store, deliver in zip(stores, (Chat.one_by_one, Chat.together), strict=True):
         chat = Chat(store)

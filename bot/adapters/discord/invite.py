@@ -10,6 +10,7 @@ from typing import TextIO
 
 import discord
 
+from bot.adapters.discord.config import DiscordSettings
 from bot.settings import Settings
 
 SCOPES = ("bot", "applications.commands")
@@ -48,10 +49,11 @@ def invite_command(
 ) -> int:
     """Print the invite URL; 2 with a hint when no application id can be found."""
     out, err = out or sys.stdout, err or sys.stderr
-    token = settings.discord_token.get_secret_value() if settings.discord_token else ""
+    own = settings.platform_settings(DiscordSettings)
+    token = own.token.get_secret_value() if own.token else ""
     wanted = (
         client_id
-        or (settings.discord_client_id or "").strip()
+        or (own.client_id or "").strip()
         or (client_id_from_token(token) if token else None)
     )
     if not wanted:

@@ -43,18 +43,20 @@ def build_slack_adapter(
 ) -> SlackAdapter:
     """The adapter ``chathost run`` starts, configured from SLACK_* settings."""
     from bot.adapters.slack.adapter import SlackAdapter
+    from bot.adapters.slack.config import SlackSettings
 
+    own = settings.platform_settings(SlackSettings)
     if mode not in ("socket", "http"):
         raise ValueError(f"unknown Slack mode {mode!r} (use socket or http)")
-    if settings.slack_bot_token is None:
+    if own.bot_token is None:
         raise ValueError("Slack needs SLACK_BOT_TOKEN (an xoxb- token)")
     chosen: Mode = "http" if mode == "http" else "socket"
     return SlackAdapter(
         clock,
-        bot_token=settings.slack_bot_token.get_secret_value(),
-        app_token=_secret(settings.slack_app_token),
-        signing_secret=_secret(settings.slack_signing_secret),
-        api_url=settings.slack_api_url,
+        bot_token=own.bot_token.get_secret_value(),
+        app_token=_secret(own.app_token),
+        signing_secret=_secret(own.signing_secret),
+        api_url=own.api_url,
         mode=chosen,
         host=host,
         port=port,
