@@ -109,6 +109,11 @@ def _parser(registry: PlatformRegistry) -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, help="write to this file (default: standard output)")
     export.add_argument("--db", help="database URL (default: $DATABASE_URL)")
 
+    calendar = add("calendar", help="write the plan's chats as an iCalendar (.ics) file")
+    calendar.add_argument("file", nargs="?", default=None, help="plan (default: $CHATS_FILE)")
+    calendar.add_argument("--chat", help="only this chat (default: every chat)")
+    calendar.add_argument("--out", type=Path, help="write to this file (default: standard output)")
+
     serve = add("serve", help="serve the read-only web archive of past chats")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to listen on all interfaces")
@@ -247,6 +252,29 @@ def cmd_export(args: argparse.Namespace, registry: PlatformRegistry) -> int:
     return 0
 
 
+def cmd_calendar(args: argparse.Namespace, registry: PlatformRegistry) -> int:
+    from bot.core.clock import SystemClock
+    from bot.core.wording import plural
+    from bot.export.calendar import plan_calendar
+
+    settings = load_settings()
+    plan = load_plan(args.file or settings.chats_file, registry.names)
+    try:
+        chats = [plan.chat(args.chat)] if args.chat else plan.chats
+    except KeyError as exc:
+        raise UserError(exc.args[0]) from None
+    content = plan_calendar(chats, public_url=settings.public_url, now=SystemClock().now())
+    if args.out is None:
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+    else:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_bytes(content)
+        chats_written = plural(len(chats), "chat")
+        print(f"Wrote {args.out} ({chats_written}, {len(content)} bytes).", file=sys.stderr)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, registry: PlatformRegistry) -> int:
     import uvicorn
 
@@ -288,6 +316,7 @@ def cmd_health(args: argparse.Namespace, registry: PlatformRegistry) -> int:
 _COMMANDS: dict[str, Handler] = {
     "export": cmd_export,
     "serve": cmd_serve,
+    "calendar": cmd_calendar,
     "validate": cmd_validate,
     "rehearse": cmd_rehearse,
     "run": cmd_run,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core import wording
+from bot.core.archive_links import chat_calendar
 from bot.core.delivery import CLAIM_LEASE, MAX_ATTEMPTS, RETRY_BASE, Courier, ToChannel
 from bot.core.durations import format_duration
 from bot.core.engine_context import EngineContext, chat_of
@@ -86,7 +87,8 @@ class RunPosts:
             per_chat_thread = fresh.thread_id if fresh else None
         base = {"chat_title": chat.title, "tag": chat.tag}
         if post.kind == "announce":
-            return Outgoing("announce", announcement_text(chat, run), **base), None, None
+            text = announcement_text(chat, run, public_url=self.ctx.public_url)
+            return Outgoing("announce", text, **base), None, None
         if post.kind == "intro":
             start = chat.title if chat.threads == "per-chat" else None
             return Outgoing("intro", intro_text(chat), **base), None, start
@@ -228,11 +230,14 @@ def intro_text(chat: Chat) -> str:
     return wording.intro(chat.intro, title=chat.title, tag=chat.tag)
 
 
-def announcement_text(chat: Chat, run: RunRow) -> str:
+def announcement_text(chat: Chat, run: RunRow, *, public_url: str | None = None) -> str:
+    """With the archive's public address, the announcement links the chat's calendar feed
+    (the archive serves it), so a reader adds every run in one tap."""
     return wording.announcement(
         title=chat.title,
         tag=chat.tag,
         start=run.scheduled_start.astimezone(chat.zone),
         duration=format_duration(chat.schedule.duration),
         questions=[(q.id, q.text) for q in chat.questions],
+        calendar=chat_calendar(public_url, chat.id),
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cached_property, lru_cache
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -28,7 +28,7 @@ from pydantic import (
 
 from bot.core.durations import DURATION_PATTERN, format_duration, parse_duration
 from bot.core.events import EVERY_CHAT_HOST, User
-from bot.core.rrules import RecurrenceError, check_rrule
+from bot.core.rrules import RecurrenceError, check_rrule, runs_on
 from bot.core.yaml_positions import Path as FieldPath
 from bot.core.yaml_positions import PlanError as PlanError
 from bot.core.yaml_positions import PlanIssue as PlanIssue
@@ -176,6 +176,11 @@ class Schedule(_Strict):
         description="RFC 5545 recurrence, e.g. FREQ=MONTHLY;BYDAY=-1MO;BYHOUR=19;BYMINUTE=30.",
     )
     duration: Duration = Field(description="How long a run lasts, e.g. 1h.")
+    skip: list[date] = Field(
+        default_factory=list,
+        description="Local dates with no run (a holiday), e.g. [2026-12-28]; each must be a "
+        "day the chat runs on. Calendars show them as cancelled (EXDATE).",
+    )
 
     @field_validator("start")
     @classmethod
@@ -197,6 +202,12 @@ class Schedule(_Strict):
             raise ValueError("give a start (one-off) or an rrule (recurring), or both")
         if self.duration <= timedelta(0):
             raise ValueError("duration must be longer than zero")
+        wrong = [d.isoformat() for d in self.skip if not runs_on(self.rrule, self.start, d)]
+        if wrong:
+            raise ValueError(
+                f"skip: {', '.join(wrong)} is not a day this chat runs on; list only dates "
+                "of its runs (YYYY-MM-DD, in the chat's time zone)"
+            )
         return self
 
 

@@ -33,11 +33,41 @@ def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
 
 
 def _local_starts(schedule: Schedule, after_local: datetime) -> Iterator[datetime]:
+    """The schedule's wall-clock starts, the days it skips left out."""
+    skipped = frozenset(schedule.skip)
+    for local in _rule_starts(schedule, after_local):
+        if local.date() not in skipped:
+            yield local
+
+
+def _rule_starts(schedule: Schedule, after_local: datetime) -> Iterator[datetime]:
     if schedule.rrule is None:
         if schedule.start is not None and schedule.start >= after_local:
             yield schedule.start
         return
     yield from _rule(schedule.rrule, schedule.start or _ANCHOR).xafter(after_local, inc=True)
+
+
+def first_local_start(chat: Chat, after_local: datetime = datetime.min) -> datetime | None:
+    """The schedule's first wall-clock start at or after ``after_local``, skipped or not: a
+    calendar's DTSTART."""
+    return next(_rule_starts(chat.schedule, after_local), None)
+
+
+def skipped_starts(chat: Chat) -> list[datetime]:
+    """The wall-clock starts the plan's ``skip:`` cancels (a calendar's EXDATE), in order."""
+    if chat.schedule.rrule is None:
+        start = chat.schedule.start
+        return [start] if start is not None and start.date() in chat.schedule.skip else []
+    rule = _rule(chat.schedule.rrule, chat.schedule.start or _ANCHOR)
+    found = []
+    for day in sorted(set(chat.schedule.skip)):
+        midnight = datetime.combine(day, datetime.min.time())
+        local = rule.after(midnight, inc=True)
+        while local is not None and local.date() == day:
+            found.append(local)
+            local = rule.after(local)
+    return found
 
 
 @lru_cache(maxsize=256)
@@ -78,7 +108,12 @@ def last_start(chat: Chat, before: datetime) -> datetime | None:
     if schedule.rrule is None:
         local = schedule.start if schedule.start and schedule.start < local_before else None
     else:
-        local = _rule(schedule.rrule, schedule.start or _ANCHOR).before(local_before)
+        rule = _rule(schedule.rrule, schedule.start or _ANCHOR)
+        local = rule.before(local_before)
+        while local is not None and local.date() in schedule.skip:
+            local = rule.before(local)
+    if local is not None and local.date() in schedule.skip:
+        local = None
     return to_utc(local, chat.zone) if local is not None else None
 
 

@@ -5,7 +5,7 @@ imports it."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from dateutil.rrule import rrule, rrulestr
 
@@ -34,3 +34,14 @@ def check_rrule(text: str) -> str:
         # dateutil accepts it, then fails (or loops) when asked for the next start
         raise RecurrenceError(f"{text!r}: INTERVAL must be 1 or more")
     return body
+
+
+def runs_on(text: str | None, start: datetime | None, day: date) -> bool:
+    """Whether a schedule (its RRULE, or its one-off start) has a start on this local day:
+    a plan may only skip a day its chat would have run."""
+    if text is None:
+        return start is not None and start.date() == day
+    rule = rrulestr(check_rrule(text), dtstart=start or ANCHOR)
+    midnight = datetime.combine(day, time())
+    found = rule.after(midnight, inc=True)
+    return found is not None and found < midnight + timedelta(days=1)

@@ -27,6 +27,7 @@ ANNOUNCEMENT = (
     "{title} {tag} starts {start:%a %d %b %H:%M} {zone} and runs {duration}.\n"
     "The questions:\n{preview}"
 )
+ANNOUNCEMENT_CALENDAR = "\nAdd it to your calendar: {url}"
 # How long a question's thread name may be (Slack and Discord cut longer names anyway).
 THREAD_NAME_LIMIT = 90
 
@@ -75,10 +76,12 @@ def announcement(
     start: datetime,
     duration: str,
     questions: Iterable[tuple[str, str]],
+    calendar: str | None = None,
 ) -> str:
-    """``start`` in the chat's zone; ``duration`` as the plan writes durations."""
+    """``start`` in the chat's zone; ``duration`` as the plan writes durations; ``calendar``
+    the address of the chat's calendar feed, when the archive has a public one."""
     preview = "\n".join(question(qid, text) for qid, text in questions)
-    return ANNOUNCEMENT.format(
+    text = ANNOUNCEMENT.format(
         title=title,
         tag=tag,
         start=start,
@@ -86,6 +89,7 @@ def announcement(
         duration=duration,
         preview=preview,
     )
+    return text + ANNOUNCEMENT_CALENDAR.format(url=calendar) if calendar else text
 
 
 def nudge(
@@ -242,3 +246,10 @@ def thanks(names: Sequence[str], first_timers: Sequence[str]) -> str:
 
 def recap_heading(title: str, tag: str) -> str:
     return RECAP_HEADING.format(title=title, tag=tag).rstrip()
+
+
+# Calendars (bot/export/calendar.py): a chat as an event in people's calendars.
+CALENDAR_NAME = "chathost chats"
+CALENDAR_LOCATION = "#{channel} on {platform}"
+CALENDAR_QUESTIONS = "The questions:"
+CALENDAR_ARCHIVE = "Past runs and recaps: {url}"

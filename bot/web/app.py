@@ -21,13 +21,16 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.core.clock import Clock, SystemClock
 from bot.core.plan import Chat
 from bot.core.snapshot import RunNotFound, StoredRun, load_stored_run
 from bot.core.store import Store, open_store
+from bot.export.calendar import MEDIA_TYPE
 from bot.export.formats import FORMATS, LABELS, export_filename, render
 from bot.export.images import pillow_available, wordcloud_png
 from bot.export.templating import TEMPLATES, environment
 from bot.web.auth import TokenGate
+from bot.web.calendars import FeedUnavailable, PlanFeed, feed_query, webcal
 from bot.web.charts import trends_png
 from bot.web.config import ArchiveConfig
 from bot.web.queries import chat_trends, summaries
@@ -75,10 +78,15 @@ def _cloud(weights: tuple[tuple[str, int], ...]) -> bytes | None:
 class Archive:
     """The routes' shared state: the store, opened in the app's own event loop."""
 
-    def __init__(self, config: ArchiveConfig, store: Store | None = None) -> None:
+    def __init__(
+        self, config: ArchiveConfig, store: Store | None = None, clock: Clock | None = None
+    ) -> None:
         self.config = config
         self._store = store
         self.templates = Jinja2Templates(env=environment(WEB_TEMPLATES))
+        self.feed = PlanFeed(config.chats_file)
+        self.templates.env.globals["feed_link"] = self.feed_link
+        self.clock = clock or SystemClock()
 
     @property
     def store(self) -> Store:
@@ -107,6 +115,15 @@ class Archive:
             )
         except RunNotFound:
             raise HTTPException(404, "No such run in this archive.") from None
+
+    def feed_link(self, path: str) -> dict[str, str | None]:
+        """A feed's links for a page: the file, and the subscription address when the
+        archive has a public one."""
+        token = self.config.token
+        return {
+            "href": path + feed_query(token),
+            "webcal": webcal(self.config.public_url, path, token),
+        }
 
     # routes
 
@@ -194,6 +211,22 @@ class Archive:
             headers["Content-Security-Policy"] = EXPORT_CSP
         return Response(done.content, media_type=done.media_type, headers=headers)
 
+    async def calendar(self, request: Request) -> Response:
+        chat_id = request.path_params.get("chat_id")
+        try:
+            chats = self.feed.chats(chat_id)
+        except FeedUnavailable as exc:
+            return Response(f"The calendar is unavailable: {exc}.\n", status_code=503)
+        if chats is None:
+            raise HTTPException(404, "No such chat in the plan.")
+        content = self.feed.calendar(chats, public_url=self.config.public_url, now=self.clock.now())
+        name = f"{chat_id or 'chats'}.ics"
+        headers = {
+            "Content-Disposition": f'inline; filename="{name}"',
+            "Cache-Control": "max-age=300",
+        }
+        return Response(content, media_type=MEDIA_TYPE, headers=headers)
+
     async def not_found(self, request: Request, exc: Exception) -> Response:
         detail = exc.detail if isinstance(exc, HTTPException) else "Not found."
         status = exc.status_code if isinstance(exc, HTTPException) else 404
@@ -204,13 +237,17 @@ def _zone(plan_json: str) -> Any:
     return Chat.model_validate_json(plan_json).zone
 
 
-def create_app(config: ArchiveConfig, *, store: Store | None = None) -> Starlette:
+def create_app(
+    config: ArchiveConfig, *, store: Store | None = None, clock: Clock | None = None
+) -> Starlette:
     """The archive app; pass ``store`` to share an open one (it is then not closed here)."""
-    archive = Archive(config, store)
+    archive = Archive(config, store, clock or SystemClock())
     routes = [
         Route("/", archive.index),
         Route("/healthz", archive.healthz),
         Route("/archive.css", archive.css),
+        Route("/calendar.ics", archive.calendar),
+        Route("/chats/{chat_id}/calendar.ics", archive.calendar),
         Route("/chats/{chat_id}", archive.chat),
         Route("/chats/{chat_id}/trends.png", archive.chat_chart),
         Route("/runs/{run_id:int}", archive.run),

@@ -18,11 +18,19 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 COOKIE = "chathost_archive"
 OPEN_PATHS = frozenset({"/healthz"})
 COOKIE_DAYS = 90
+FEED_SUFFIX = ".ics"
 
 
 def cookie_value(token: str) -> str:
     """What the cookie holds: derived from the token, so the token itself is never stored."""
     return hmac.new(token.encode(), b"chathost archive cookie", hashlib.sha256).hexdigest()
+
+
+def feed_token(token: str) -> str:
+    """The token of the calendar links the pages show: a calendar program keeps no cookie,
+    so its subscription URL carries a token, and one derived from ARCHIVE_TOKEN opens only
+    the ``.ics`` feeds, so a shared calendar link does not open the whole archive."""
+    return hmac.new(token.encode(), b"chathost calendar feed", hashlib.sha256).hexdigest()[:32]
 
 
 def _same(given: str | None, expected: str) -> bool:
@@ -55,6 +63,10 @@ class TokenGate:
             return None
         if _same(request.cookies.get(COOKIE), cookie_value(token)):
             return None
+        if request.url.path.endswith(FEED_SUFFIX):
+            given = request.query_params.get("token")
+            if _same(given, token) or _same(given, feed_token(token)):
+                return None  # no redirect to a cookie: calendar programs keep none
         if _same(request.query_params.get("token"), token):
             rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
             path = "/" + request.url.path.lstrip("/")  # never "//host": no open redirect

@@ -20,6 +20,7 @@ class ArchiveConfig:
     database_url: str
     token: str | None = None
     public_url: str | None = None
+    chats_file: str | None = None  # the plan, for the calendar feeds
 
     @classmethod
     def from_settings(cls, settings: Settings, database_url: str | None = None) -> ArchiveConfig:
@@ -27,4 +28,5 @@ class ArchiveConfig:
             database_url=database_url or settings.database_url,
             token=_secret(settings.archive_token),
             public_url=(settings.public_url or "").rstrip("/") or None,
+            chats_file=settings.chats_file,
         )
