@@ -16,3 +16,8 @@ def chat_calendar(public_url: str | None, chat_id: str) -> str | None:
     """A chat's calendar feed (``.ics``), which a calendar program subscribes to."""
     page = chat_page(public_url, chat_id)
     return f"{page}/calendar.ics" if page else None
+
+
+def plan_calendar(public_url: str | None) -> str | None:
+    """The calendar feed of every chat of the plan."""
+    return f"{public_url.rstrip('/')}/calendar.ics" if public_url else None

@@ -88,7 +88,8 @@ class RunPosts:
         base = {"chat_title": chat.title, "tag": chat.tag}
         if post.kind == "announce":
             text = announcement_text(chat, run, public_url=self.ctx.public_url)
-            return Outgoing("announce", text, **base), None, None
+            starts = run.scheduled_start
+            return Outgoing("announce", text, starts_at=starts, **base), None, None
         if post.kind == "intro":
             start = chat.title if chat.threads == "per-chat" else None
             return Outgoing("intro", intro_text(chat), **base), None, start

@@ -121,6 +121,8 @@ class CommandReply:
     text: str
     public: bool = False
     upcoming: tuple[Upcoming, ...] = field(default_factory=tuple)
+    # The calendar feed of the chats listed (/chats), when the archive has a public address.
+    calendar: str | None = None
 
 
 PlatformEvent = IncomingMessage | MessageEdited | MessageDeleted | ReactionChanged

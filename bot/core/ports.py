@@ -41,6 +41,9 @@ class Outgoing:
     # that landed just before its sender died is found (``Port.find_post``), not repeated.
     key: str | None = None
     attachments: tuple[Attachment, ...] = ()
+    # When the run starts (an announcement): a platform that can show a time in each reader's
+    # own zone (Slack's <!date>, Discord's <t:>) adds it to the text, which names the chat's.
+    starts_at: datetime | None = None
 
     def pictures_digest(self) -> str:
         """Names the attachments by their content (the word cloud is drawn deterministically):

@@ -28,6 +28,8 @@ ANNOUNCEMENT = (
     "The questions:\n{preview}"
 )
 ANNOUNCEMENT_CALENDAR = "\nAdd it to your calendar: {url}"
+# After the announcement, where the platform shows a time in each reader's own zone.
+IN_YOUR_ZONE = "In your time zone: {when}"
 # How long a question's thread name may be (Slack and Discord cut longer names anyway).
 THREAD_NAME_LIMIT = 90
 
@@ -176,6 +178,7 @@ NO_RUN_OPEN = "{title}: no run open. Next: {when}."
 NOT_SCHEDULED = "not scheduled again"
 NO_CHATS_PLANNED = "No chats are planned here."
 UPCOMING = "Upcoming chats:"
+SUBSCRIBE = "Add them to your calendar: {url}"
 QUIET = "Done: chathost will not nudge you. (/quietchat off to undo.)"
 LOUD = "Nudges are back on for you."
 FORGOTTEN = (

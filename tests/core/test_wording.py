@@ -112,6 +112,7 @@ RENDERERS = {
         "\nReach: ** ** server members",
         "Thanks for taking part",
         "No highlights: nobody reacted to an answer.",
+        "<t: :F> (<t: :R>)",
     },
     BOT / "export" / "markdown.py": {
         "<details><summary>All answers</summary>",

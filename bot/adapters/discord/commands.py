@@ -21,6 +21,7 @@ from discord import app_commands
 from bot.adapters.discord import translate
 from bot.adapters.discord.config import DiscordConfig
 from bot.adapters.discord.embeds import CONTENT_LIMIT, clip
+from bot.core import wording as say
 from bot.core.commands import COMMANDS as TABLE
 from bot.core.commands import Arg, ArgKind, CommandSpec, message_ids
 from bot.core.events import Command, CommandReply
@@ -61,10 +62,12 @@ def reply_text(reply: CommandReply) -> str:
     """The core's answer; upcoming chats as ``<t:...>`` so each reader sees local time."""
     if not reply.upcoming:
         return clip(reply.text, CONTENT_LIMIT)
-    lines = ["Upcoming chats:"]
+    lines = [say.UPCOMING]
     for chat in reply.upcoming:
         stamp = int(chat.start.timestamp())
         lines.append(f"**{chat.title}** (`{chat.chat_id}`): <t:{stamp}:F> (<t:{stamp}:R>)")
+    if reply.calendar is not None:
+        lines.append(say.SUBSCRIBE.format(url=reply.calendar))
     return clip("\n".join(lines), CONTENT_LIMIT)
 
 

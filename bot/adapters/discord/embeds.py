@@ -114,7 +114,11 @@ def render(message: Outgoing, mention: str = "") -> Rendered:
                 f"Answer in this question's thread, or start your message with "
                 f"{answer_label(message.question_id)}"
             )
-        embeds = text_embeds(message.text, author=message.chat_title, footer=footer)
+        text = message.text
+        if message.starts_at is not None:
+            stamp = int(message.starts_at.timestamp())
+            text += "\n" + say.IN_YOUR_ZONE.format(when=f"<t:{stamp}:F> (<t:{stamp}:R>)")
+        embeds = text_embeds(text, author=message.chat_title, footer=footer)
         return Rendered(tuple(pack(embeds, content=prefix.strip() or None)))
     return Rendered(tuple(text_parts(message.text, prefix)))
 

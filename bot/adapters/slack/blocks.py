@@ -120,6 +120,8 @@ def render(
     if message.kind == "recap" and message.recap is not None:
         return recap_messages(message.recap)
     text = escape(message.text)
+    if message.starts_at is not None:
+        text += "\n" + say.IN_YOUR_ZONE.format(when=slack_date(message.starts_at))
     if mention and message.mention is not None:
         text = f"<@{message.mention.id}> {text}"
     return [SlackMessage(part) for part in split_text(text, MAX_TEXT) or [""]]
@@ -238,4 +240,6 @@ def reply_text(reply: CommandReply) -> str:
         f"• *{escape(u.title)}* ({escape(u.chat_id)}): {slack_date(u.start)}"
         for u in reply.upcoming
     ]
+    if reply.calendar is not None:
+        lines.append(say.SUBSCRIBE.format(url=reply.calendar))
     return shorten("\n".join(lines), MAX_TEXT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core import wording as say
+from bot.core.archive_links import plan_calendar
 from bot.core.commands.context import Call, ChatCall, Services, clock, yes
 from bot.core.events import CommandReply, Upcoming
 from bot.core.recurrence import next_start
@@ -50,4 +51,8 @@ async def chats(services: Services, call: Call) -> CommandReply:
     if not upcoming:
         return yes(say.NO_CHATS_PLANNED)
     lines = [f"{u.title} ({u.chat_id}): {clock(u.start, plan.chat(u.chat_id))}" for u in upcoming]
-    return CommandReply(True, "\n".join([say.UPCOMING, *lines]), upcoming=tuple(upcoming))
+    calendar = plan_calendar(services.engine.ctx.public_url)
+    if calendar is not None:
+        lines.append(say.SUBSCRIBE.format(url=calendar))
+    text = "\n".join([say.UPCOMING, *lines])
+    return CommandReply(True, text, upcoming=tuple(upcoming), calendar=calendar)
