@@ -28,6 +28,7 @@ from pydantic import (
 
 from bot.core.durations import DURATION_PATTERN, format_duration, parse_duration
 from bot.core.events import EVERY_CHAT_HOST, User
+from bot.core.language import DEFAULT_LANGUAGE, LanguageCode
 from bot.core.rrules import RecurrenceError, check_rrule, runs_on
 from bot.core.yaml_positions import Path as FieldPath
 from bot.core.yaml_positions import PlanError as PlanError
@@ -241,6 +242,11 @@ class Chat(_Strict):
     id: ChatId
     title: str = Field(min_length=1)
     tag: str = Field(default="", description="The chat's hashtag, e.g. #chat2lrn.")
+    language: LanguageCode = Field(
+        default=DEFAULT_LANGUAGE,
+        description="The language people write in: the recap's stop words, stemmer and "
+        "ordinary-talk word list (its themes, phrases and groups).",
+    )
     platform: str = Field(
         default=DEFAULT_PLATFORM,
         min_length=1,

@@ -14,7 +14,10 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from bot.core import wording as say
-from bot.core.text import STOP_WORDS, links, skip_words, word_counts, words
+from bot.core.answer_groups import AnswerGroup, group_answers
+from bot.core.language import DEFAULT_LANGUAGE, language_kit
+from bot.core.text import links
+from bot.core.themes import Ranked, Said, asked_words, rank
 from bot.core.wording import plural
 
 # A host's star reaction picks an answer for the recap.
@@ -88,6 +91,8 @@ class RunView:
     earlier_participants: frozenset[str] = frozenset()
     highlights_per_question: int = 3
     reach: int | None = None
+    # The plan's ``language``: the stop words, stemmer and background words of the themes.
+    language: str = DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,8 @@ class QuestionRecap:
     # Answers and host messages in the order they were posted, for reading the chat back.
     timeline: tuple[MessageView, ...] = ()
     host_picks: tuple[str, ...] = ()  # message ids of the highlights a host picked
+    # What people said: its answers in groups that say similar things (six answers or more).
+    groups: tuple[AnswerGroup, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,8 +158,10 @@ class Recap:
     hosts: tuple[str, ...] = ()
     # The run's page in the archive, when PUBLIC_URL is set.
     url: str | None = None
-    # (word, uses) for the word cloud, most characteristic first.
-    word_weights: tuple[tuple[str, int], ...] = ()
+    # (word, weight) for the word cloud, most characteristic first: the themes' own scores.
+    word_weights: tuple[tuple[str, float], ...] = ()
+    # Key phrases of two or three words used by two people or more, best first.
+    phrases: tuple[str, ...] = ()
 
 
 def build_recap(view: RunView, *, public_url: str | None = None) -> Recap:
@@ -160,7 +169,10 @@ def build_recap(view: RunView, *, public_url: str | None = None) -> Recap:
     by_question: dict[str | None, list[MessageView]] = defaultdict(list)
     for message in view.messages:
         by_question[message.question_id].append(message)
-    questions = tuple(_question_recap(q, by_question.get(q.id, []), view) for q in view.questions)
+    never = _excluded_words(view)
+    questions = tuple(
+        _question_recap(q, by_question.get(q.id, []), view, never) for q in view.questions
+    )
     people = _participants(view)
     # List comprehensions rather than generators: a big run has 50,000 messages.
     answers = [m for m in view.messages if m.kind == "answer" and m.question_id]
@@ -178,7 +190,7 @@ def build_recap(view: RunView, *, public_url: str | None = None) -> Recap:
         reach=view.reach,
     )
     hosts = sorted({m.user_name for m in host_messages})
-    weights = word_weights(view)
+    ranked = ranked_words(view, never)
     return Recap(
         run_id=view.run_id,
         chat_id=view.chat_id,
@@ -190,11 +202,12 @@ def build_recap(view: RunView, *, public_url: str | None = None) -> Recap:
         questions=questions,
         unattributed=tuple(by_question.get(None, ())),
         participants=people,
-        themes=_themes_from(weights),
+        themes=_themes_from(ranked),
         links=tuple(_links(view.messages)),
         hosts=tuple(hosts),
         url=run_page_url(public_url, view.run_id),
-        word_weights=weights,
+        word_weights=ranked.words,
+        phrases=tuple(p for p, _ in ranked.phrases[:PHRASES]),
     )
 
 
@@ -217,7 +230,7 @@ def _minutes(start: datetime | None, end: datetime | None) -> int:
 
 
 def _question_recap(
-    question: QuestionView, messages: list[MessageView], view: RunView
+    question: QuestionView, messages: list[MessageView], view: RunView, never: frozenset[str]
 ) -> QuestionRecap:
     answers = tuple([m for m in messages if m.kind == "answer"])
     best = highlights(answers, view.host_ids, view.highlights_per_question)
@@ -231,6 +244,7 @@ def _question_recap(
         host_messages=tuple([m for m in messages if m.kind == "host"]),
         timeline=tuple(messages),
         host_picks=tuple(m.message_id for m in best if is_host_pick(m, view.host_ids)),
+        groups=group_answers(answers, language_kit(view.language), never),
     )
 
 
@@ -296,88 +310,43 @@ def _links(messages: Iterable[MessageView]) -> Iterable[Link]:
                 yield Link(url, message.user_name, message.question_id)
 
 
-def _excluded_words(view: RunView) -> set[str]:
-    """Words that say nothing about this run: the chat's own name, tag, title and questions,
-    and people's names (greetings). Labels and stop words are dropped by ``words`` itself."""
+def _excluded_words(view: RunView) -> frozenset[str]:
+    """Words that say nothing about this run: the chat's own name and tag, and people's
+    names (greetings). Labels and stop words are dropped by the tokenising itself."""
     exclude = {view.tag, view.tag.lstrip("#"), view.chat_id, *view.chat_id.split("-")}
     exclude |= {m.user_name for m in view.messages}
-    exclude |= {*words(view.title)}
-    for question in view.questions:
-        exclude |= {*words(question.text)}
-    return exclude
+    return frozenset(e.lower().lstrip("#@") for e in exclude if e)
 
 
-def word_weights(view: RunView, limit: int = 80) -> tuple[tuple[str, int], ...]:
-    """Content words ranked by how many people used them, then how often; weight = uses.
-
-    Counting people rather than occurrences keeps one enthusiast from setting the themes.
-    Each text is tokenised once; ``themes`` and the word cloud reuse these weights.
-    """
-    skip = skip_words(_excluded_words(view))
-    uses, people = _word_uses(view, skip)
-    _merge_plurals(people, uses, skip - STOP_WORDS)
-    ranked = sorted(uses, key=lambda w: (-len(people[w]), -uses[w], w))
-    return tuple((w, uses[w]) for w in ranked[:limit])
-
-
-def _word_uses(
-    view: RunView, skip: frozenset[str]
-) -> tuple[Counter[str], dict[str, set[str]]]:
-    """How often each content word was used, and by whom (hosts left out).
-
-    Counted in bulk, each person's texts in one call (``word_counts``): a run can have
-    50,000 messages and ten times as many words. The words are then in no particular order,
-    and ``_merge_plurals`` takes them in the order they were first used; that order changes
-    its outcome only when a word ending in "s" and that word plus "es" were both used
-    ("bus", "buses"), and only then is it worked out, text by text.
-    """
+def ranked_words(view: RunView, never: frozenset[str] | None = None) -> Ranked:
+    """The run's words and phrases, ranked (``themes.rank``); hosts' messages left out."""
     texts: dict[str, list[str]] = defaultdict(list)
     for message in view.messages:
         if message.kind != "host":
             texts[message.user_id].append(message.text)
-    uses: Counter[str] = Counter()
-    people: dict[str, set[str]] = defaultdict(set)
-    for user, theirs in texts.items():
-        counts = word_counts(theirs, skip=skip)
-        uses.update(counts)
-        for word in counts:
-            people[word].add(user)
-    if any(w + "es" in uses for w in uses if w.endswith("s") and not w.endswith("ss")):
-        uses = Counter({w: uses[w] for w in _first_used(view, skip)})
-    return uses, people
+    asked = asked_words([view.title, *(q.text for q in view.questions)])
+    said = Said(texts, never if never is not None else _excluded_words(view), asked)
+    return rank(said, language_kit(view.language))
 
 
-def _first_used(view: RunView, skip: frozenset[str]) -> dict[str, None]:
-    """The content words of the run (hosts left out) in the order they were first used."""
-    talk = [m.text for m in view.messages if m.kind != "host"]
-    return dict.fromkeys(w for text in talk for w in words(text, skip=skip))
+def word_weights(view: RunView, limit: int = 80) -> tuple[tuple[str, float], ...]:
+    """The word cloud's words and weights: the themes' own ranking."""
+    return ranked_words(view).words[:limit]
 
 
-def _themes_from(weights: Sequence[tuple[str, int]], limit: int = 10) -> tuple[str, ...]:
-    return tuple(w for w, n in weights if n >= 2)[:limit]
+# Themes and phrases in a recap: what a reader takes in at a glance.
+THEMES = 10
+PHRASES = 6
 
 
-def themes(view: RunView, limit: int = 10) -> tuple[str, ...]:
-    """The chat's most characteristic words (used at least twice)."""
-    return _themes_from(word_weights(view), limit)
+def _themes_from(ranked: Ranked, limit: int = THEMES) -> tuple[str, ...]:
+    """Words at least two people used, best first."""
+    return tuple(w for w, _ in ranked.words if ranked.people.get(w, 0) >= 2)[:limit]
 
 
-def _merge_plurals(
-    people: dict[str, set[str]], uses: Counter[str], exclude: frozenset[str]
-) -> None:
-    """Count "notes" as "note"; drop the plural of an excluded word ("questions")."""
-    for word in list(uses):
-        if not word.endswith("s") or word.endswith("ss"):
-            continue
-        stems = [word[:-1], word[:-2]] if word.endswith("es") else [word[:-1]]
-        for stem in stems:
-            if stem in exclude:
-                del uses[word], people[word]
-                break
-            if stem in uses:
-                uses[stem] += uses.pop(word)
-                people[stem] |= people.pop(word)
-                break
+def themes(view: RunView, limit: int = THEMES) -> tuple[str, ...]:
+    """The chat's most characteristic words (used by two people or more)."""
+    return _themes_from(ranked_words(view), limit)
 
 
 @dataclass(frozen=True)

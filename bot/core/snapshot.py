@@ -115,6 +115,7 @@ async def _read_run_view(store: Store, run_id: int, run: RunRow | None) -> RunVi
         host_ids=hosts,
         earlier_participants=earlier,
         highlights_per_question=chat.summary.highlights,
+        language=chat.language,
         # Channel members when the chat ran: read once the runs table has a ``reach`` column.
         reach=getattr(run, "reach", None),
     )

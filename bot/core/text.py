@@ -20,6 +20,9 @@ _ANGLE = re.compile(r"</?[A-Za-z#!][^<>]*>")
 # which lets the regex engine skip to the next ``a`` or ``q``: twice as fast on chat text.
 _LABEL = re.compile(r"[aq](?<!\w[aq])\d{1,3}\b")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]", re.UNICODE)
+# Words, and the marks that end a phrase (punctuation, line breaks) as tokens of their own,
+# for key phrases: two words are one phrase only when nothing stands between them.
+_WORD_OR_BREAK = re.compile(_WORD.pattern + r"|[.,;:!?()\[\]\"…/]|\n", re.UNICODE)
 
 STOP_WORDS = frozenset(
     """
@@ -66,7 +69,13 @@ def words(
     return [w for w in _tokens(text) if len(w) >= 3 and w not in skip]
 
 
-def _tokens(text: str) -> list[str]:
+def tokens(text: str, *, breaks: bool = False) -> list[str]:
+    """Lower-case words, links, mentions, labels and markup left out; with ``breaks`` the
+    marks that end a phrase too (each a token that does not start with a letter)."""
+    return _tokens(text, _WORD_OR_BREAK if breaks else _WORD)
+
+
+def _tokens(text: str, pattern: re.Pattern[str] = _WORD) -> list[str]:
     """``words`` before short words and ``skip`` are left out.
 
     Each pattern runs only when the text has the character it needs (a recap tokenises every
@@ -82,7 +91,7 @@ def _tokens(text: str) -> list[str]:
     cleaned = _LABEL.sub(" ", cleaned.lower().replace("’", "'"))
     # A match starts with a letter and ends with a letter or digit, so it never needs
     # stripping of quotes or dashes; only a possessive "'s" comes off.
-    found = _WORD.findall(cleaned)
+    found = pattern.findall(cleaned)
     if "'" in cleaned:
         found = [w[:-2] if w.endswith("'s") else w for w in found]
     return found

@@ -101,18 +101,24 @@ def test_word_weights_leave_out_the_chats_own_words_labels_and_names() -> None:
         msg(4, "Welcome! Pour slowly everyone", user="kate", kind="host"),
         msg(5, "gooseneck for sure, bob is right", user="dan"),
     ]
-    weights = dict(word_weights(view(messages)))
-    assert weights["gooseneck"] == 3
-    # the chat's id, tag, title and question words; labels; people's names; hosts' words
-    for absent in ("tea", "teatime", "time", "brewing", "kettle", "kettles", "a1", "q1",
-                   "alice", "bob", "slowly"):
-        assert absent not in weights, absent
-    assert weights["grandmother"] == 1 and weights["pour"] == 1
-    # plurals count with their singular; a plural alone stays ("notes" is not "not" + "es")
+    weights = word_weights(view(messages))
+    # three people said "gooseneck", a word ordinary talk hardly uses: it leads
+    assert weights[0][0] == "gooseneck"
+    shown = dict(weights)
+    # the chat's id and tag; labels; people's names; hosts' words; stop words
+    for absent in ("tea", "teatime", "time", "a1", "q1", "alice", "bob", "slowly", "forever",
+                   "right", "sure", "kettles"):
+        assert absent not in shown, absent
+    # the question asked about kettles, and people took the word up: it counts, as one word
+    assert "kettle" in shown and shown["kettle"] < shown["gooseneck"]
+    assert "grandmother" in shown and "pour" in shown
+    # plurals count with their singular, shown as people wrote it most
     more = view([msg(1, "tasting notes", user="a"), msg(2, "my notes, your note", user="b"),
                  msg(3, "two gardens", user="c")])
-    assert dict(word_weights(more)) == {"note": 3, "tasting": 1, "gardens": 1, "two": 1}
-    assert build_recap(view(messages)).themes == ("gooseneck",)  # themes: used at least twice
+    shown = [w for w, _ in word_weights(more)]
+    assert shown[0] == "notes" and set(shown) == {"notes", "tasting", "gardens"}
+    # themes: words two people or more used
+    assert build_recap(view(messages)).themes == ("gooseneck", "kettle")
 
 
 @pytest.mark.parametrize(

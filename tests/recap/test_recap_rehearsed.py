@@ -77,9 +77,12 @@ async def test_links_are_listed_once_with_who_shared_them(store: Store, tea: int
 
 async def test_themes_are_what_people_said_not_the_chats_own_words(store: Store, tea: int) -> None:
     recap = (await load_stored_run(store, tea)).recap
-    assert recap.themes[:2] == ("tasting", "oolong")
+    # four people each: "oolong", rarer in ordinary talk, before "tasting"
+    assert recap.themes[:2] == ("oolong", "tasting")
     words = {w for w, _ in recap.word_weights}
-    own = {"tea", "teachat", "#teachat", "chat", "a1", "q1", "a2", "brought", "hard", "try"}
+    # the chat's name and tag and the labels never count (its questions' words may: when
+    # participants take them up)
+    own = {"tea", "teachat", "#teachat", "chat", "a1", "q1", "a2"}
     assert not own & words
     assert not {"script", "alert", "the", "and", "about"} & set(recap.themes)
     assert "script" not in words  # HTML tags in a message are markup, not words
