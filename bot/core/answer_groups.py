@@ -42,6 +42,9 @@ class Answer(Protocol):
     @property
     def text(self) -> str: ...
 
+    @property
+    def user_name(self) -> str: ...
+
 
 @dataclass(frozen=True)
 class AnswerGroup:

@@ -436,13 +436,39 @@ def question_text(question: QuestionRecap) -> list[str]:
     return lines
 
 
+def said_lines(question: QuestionRecap) -> list[tuple[str, str, str]]:
+    """Each group of the question's answers as every platform shows it: its head ("fear
+    (7 answers)"), its quote on one line, and who wrote it; each platform adds its markup."""
+    return [
+        (
+            say.GROUP_HEAD.format(label=g.label, answers=plural(g.size, "answer")),
+            " ".join(g.quote.text.split()),
+            g.quote.user_name,
+        )
+        for g in question.groups
+    ]
+
+
+def groups_text(question: QuestionRecap) -> list[str]:
+    """What people said: one line per group of the question's answers, the quote in full."""
+    said = said_lines(question)
+    if not said:
+        return []
+    return [say.GROUPS_TITLE + ":"] + [
+        say.RECAP_GROUP.format(head=head, quote=quote, name=name) for head, quote, name in said
+    ]
+
+
 def recap_text(recap: Recap) -> str:
     """Plain text, for the console and as the fallback text of richer platform messages."""
     lines = [say.recap_heading(recap.title, recap.tag), headline_text(recap)]
     for question in recap.questions:
         lines += question_text(question)
+        lines += groups_text(question)
     if recap.themes:
         lines.append(say.THEMES.format(themes=", ".join(recap.themes)))
+    if recap.phrases:
+        lines.append(say.PHRASES.format(phrases=", ".join(recap.phrases)))
     if recap.links:
         lines.append(say.LINKS.format(urls=" ".join(link.url for link in recap.links)))
     if recap.participants:

@@ -218,6 +218,13 @@ LINKS_SHARED = "Links shared"
 THANK_YOU = "Thank you"
 HOST_PICK = "host pick"
 SKIPPED_WORD = "skipped"
+# The recap's key phrases and what people said per question (issue 16), on every platform.
+PHRASES_TITLE = "Key phrases"
+PHRASES = PHRASES_TITLE + ": {phrases}"
+GROUPS_TITLE = "What people said"
+# One group of answers: its label and how many answers it holds, the answer quoted, its author.
+GROUP_HEAD = "{label} ({answers})"
+RECAP_GROUP = "  - {head}: “{quote}” ({name})"
 
 
 def plural(count: int, noun: str) -> str:

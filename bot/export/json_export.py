@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from bot.core.plan import Chat
-from bot.core.recap import MessageView, Recap, RunView, iso_times, thanks_text
+from bot.core.recap import MessageView, QuestionRecap, Recap, RunView, iso_times, thanks_text
 
 
 def _time(value: datetime | None) -> str | None:
@@ -67,6 +67,21 @@ def _messages(
     ]
 
 
+def _groups(question: QuestionRecap) -> list[dict[str, Any]]:
+    """What people said: each group's label, size, the answer quoted (its text, and its id
+    among the replies) and its answers (message ids)."""
+    return [
+        {
+            "label": g.label,
+            "size": g.size,
+            "quote": g.quote.text,
+            "quote_id": g.quote.message_id,
+            "answers": list(g.answers),
+        }
+        for g in question.groups
+    ]
+
+
 def run_document(
     chat: Chat, view: RunView, recap: Recap, times: Mapping[int, str] | None = None
 ) -> dict[str, Any]:
@@ -103,6 +118,7 @@ def run_document(
                 "replies": _messages(by_id[q.id].answers, start, clocks, times),
                 "highlights": [m.message_id for m in by_id[q.id].highlights],
                 "host_picks": list(by_id[q.id].host_picks),
+                "groups": _groups(by_id[q.id]),
                 "host_messages": _messages(by_id[q.id].host_messages, start, clocks, times),
             }
             for q in view.questions
@@ -119,6 +135,7 @@ def run_document(
             for p in recap.participants
         ],
         "themes": list(recap.themes),
+        "phrases": list(recap.phrases),
         "links": [asdict(link) for link in recap.links],
         "thanks": thanks_text(recap),
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core import wording as say
-from bot.core.recap import MessageView, QuestionRecap, Recap, plural, thanks_text
+from bot.core.recap import MessageView, QuestionRecap, Recap, plural, said_lines, thanks_text
 
 
 def md_text(text: str) -> str:
@@ -55,6 +55,12 @@ def _question(question: QuestionRecap, names: _Names) -> list[str]:
         lines += ["", "Highlights:"]
         picks = question.host_picks
         lines += [_quote(m, names, pick=m.message_id in picks) for m in question.highlights]
+    if question.groups:
+        lines += ["", f"{say.GROUPS_TITLE}:"]
+        lines += [
+            f"- **{md_text(head)}**: “{md_text(quote)}” ({names[name]})"
+            for head, quote, name in said_lines(question)
+        ]
     if question.answers:
         lines += ["", "<details><summary>All answers</summary>", ""]
         lines += [_quote(m, names) for m in question.answers]
@@ -92,6 +98,8 @@ def recap_markdown(recap: Recap) -> str:
         lines += [f"**Answers per question:** {per_question}", ""]
     if recap.themes:
         lines += [f"**{say.THEMES_TITLE}:** {md_text(', '.join(recap.themes))}", ""]
+    if recap.phrases:
+        lines += [f"**{say.PHRASES_TITLE}:** {md_text(', '.join(recap.phrases))}", ""]
     names = _Names()
     for question in recap.questions:
         lines += _question(question, names)

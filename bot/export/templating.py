@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from bot.core import wording as say
 from bot.core.recap import MessageView, iso_times, plural, thanks_text
 from bot.core.text import URL
 
@@ -196,4 +197,5 @@ def environment(*extra_dirs: Path) -> Environment:
     env.filters["messages_html"] = messages_html
     env.globals["plural"] = plural
     env.globals["thanks_text"] = thanks_text
+    env.globals["say"] = say  # headings every platform says (wording.py)
     return env

@@ -13,7 +13,7 @@ import discord
 
 from bot.core import wording as say
 from bot.core.ports import Outgoing
-from bot.core.recap import QuestionRecap, Recap, plural
+from bot.core.recap import QuestionRecap, Recap, plural, said_lines
 from bot.core.text import split_text
 
 # Discord's limits (developer docs, "Embed Limits" and "Create Message"):
@@ -156,7 +156,7 @@ def recap_head(recap: Recap) -> discord.Embed:
         # The run's archive page when PUBLIC_URL is set (getattr: older cores have no url).
         url=getattr(recap, "url", None),
     )
-    reserved = 2  # themes and thanks
+    reserved = 3  # themes, key phrases and thanks
     shown = list(recap.questions[: FIELDS_LIMIT - reserved])
     hidden = len(recap.questions) - len(shown)
     for question in shown:
@@ -167,6 +167,9 @@ def recap_head(recap: Recap) -> discord.Embed:
     if recap.themes:
         themes = clip(", ".join(recap.themes), FIELD_VALUE_LIMIT)
         embed.add_field(name=say.THEMES_TITLE, value=themes, inline=False)
+    if recap.phrases:
+        phrases = clip(", ".join(recap.phrases), FIELD_VALUE_LIMIT)
+        embed.add_field(name=say.PHRASES_TITLE, value=phrases, inline=False)
     if recap.participants:
         thanks = clip(", ".join(p.name for p in recap.participants), FIELD_VALUE_LIMIT)
         embed.add_field(name="Thanks for taking part", value=thanks, inline=False)
@@ -181,10 +184,20 @@ def _highlight_lines(question: QuestionRecap) -> Iterator[str]:
         yield f"> {text}\n— **{message.user_name}** ({pick}{votes})"
 
 
+def _group_lines(question: QuestionRecap) -> list[str]:
+    """What people said, under the highlights: each group, its size and its quote."""
+    said = said_lines(question)
+    heading = [f"**{say.GROUPS_TITLE}**"] if said else []
+    return heading + [f"• **{h}**: “{clip(t, 300)}” — {n}" for h, t, n in said]
+
+
 def question_detail(question: QuestionRecap) -> discord.Embed:
     lines = list(_highlight_lines(question))
     summary = _question_summary(question)
     body = "\n\n".join(lines) if lines else "No highlights: nobody reacted to an answer."
+    groups = _group_lines(question)
+    if groups:
+        body += "\n\n" + "\n".join(groups)
     return discord.Embed(
         title=clip(f"{question.id}: {question.text}", TITLE_LIMIT),
         description=clip(f"{summary}\n\n{body}", DESCRIPTION_LIMIT),

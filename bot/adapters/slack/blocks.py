@@ -16,7 +16,7 @@ from typing import Any
 from bot.core import wording as say
 from bot.core.events import CommandReply
 from bot.core.ports import Outgoing
-from bot.core.recap import Recap, plural
+from bot.core.recap import QuestionRecap, Recap, plural, said_lines
 from bot.core.text import split_text
 
 MAX_TEXT = 40_000  # chat.postMessage truncates `text` above this
@@ -176,6 +176,8 @@ def recap_messages(recap: Recap) -> list[SlackMessage]:
         blocks += sections(per_question)
     if recap.themes:
         blocks.append(context(say.THEMES.format(themes=escape(", ".join(recap.themes)))))
+    if recap.phrases:
+        blocks.append(context(say.PHRASES.format(phrases=escape(", ".join(recap.phrases)))))
     url = getattr(recap, "url", None)  # the archive page, when PUBLIC_URL is set
     if url:
         blocks.append(context(f"<{url}|Every answer, in the archive>"))
@@ -210,6 +212,7 @@ def _details(recap: Recap) -> list[Block]:
             f"{escape(_one_line(m.text))} _({plural(m.reaction_count, 'reaction')})_"
             for m in q.highlights
         ]
+        lines += _groups(q)
         if q.highlights or q.answers:
             blocks += sections("\n".join(lines))
     if recap.links:
@@ -223,6 +226,13 @@ def _details(recap: Recap) -> list[Block]:
         names = ", ".join(escape(p.name) for p in recap.participants)
         blocks += sections(f"Thanks {names}!")
     return blocks
+
+
+def _groups(q: QuestionRecap) -> list[str]:
+    """What people said, under the question's highlights: each group, its size, its quote."""
+    said = said_lines(q)
+    heading = [f"_{say.GROUPS_TITLE}_"] if said else []
+    return heading + [f"• *{escape(h)}*: “{escape(t)}” ({escape(n)})" for h, t, n in said]
 
 
 def _one_line(text: str) -> str:

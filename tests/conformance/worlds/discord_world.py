@@ -17,9 +17,10 @@ MENU = "Highlight in recap"
 
 
 def shown_text(message: Json) -> str:
-    """A message as a reader sees it: its content, else its first embed's title and text."""
+    """A message as a reader sees it: its content, its first embed's title, text and fields."""
     embed = (message.get("embeds") or [{}])[0]
     parts = [message.get("content"), embed.get("title"), embed.get("description")]
+    parts += [f"{f['name']}: {f['value']}" for f in embed.get("fields") or ()]
     return "\n".join(p for p in parts if p)
 
 
