@@ -6,7 +6,7 @@ Every error is collected before raising, so a host fixes a broken plan in one pa
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import date, datetime, timedelta
 from functools import cached_property, lru_cache
 from importlib.metadata import entry_points
@@ -147,6 +147,17 @@ def _check_platform(value: str, info: ValidationInfo) -> str:
     raise ValueError(f"{json.dumps(value)} is not an installed platform (use one of: {names})")
 
 
+def hosts_include(
+    hosts: Iterable[str], names: Iterable[str | None], roles: Iterable[str] = ()
+) -> bool:
+    """Whether a host list names one of ``names`` or lists a ``role:`` among ``roles``,
+    case-insensitively: a chat's hosts and the ad-hoc section's are read alike."""
+    allowed = {h.lower().lstrip("@") for h in hosts}
+    if any(n is not None and n.lower().lstrip("@") in allowed for n in names):
+        return True
+    return any(f"{ROLE_PREFIX}{r.lower()}" in allowed for r in roles)
+
+
 class _Strict(BaseModel):
     """Unknown keys are typos in a hand-written plan: refuse them."""
 
@@ -270,6 +281,12 @@ class Chat(_Strict):
     questions: list[Question] = Field(min_length=1)
     nudges: Nudges = Field(default_factory=Nudges)
     summary: Summary = Field(default_factory=Summary)
+    events: bool = Field(
+        default=False,
+        description="Keep a scheduled event of the next run in the platform's own calendar "
+        "(Discord's guild events): created ahead, moved with the plan, started, ended, or "
+        "cancelled for a skipped run.",
+    )
 
     @field_validator("platform")
     @classmethod
@@ -290,10 +307,7 @@ class Chat(_Strict):
     def is_host(self, *names: str | None, roles: Iterable[str] = ()) -> bool:
         """Hosts are listed by name or id, or as ``role:<name or id>``; any may match,
         case-insensitively."""
-        allowed = {h.lower().lstrip("@") for h in (*self.hosts, *self.cohosts)}
-        if any(n is not None and n.lower().lstrip("@") in allowed for n in names):
-            return True
-        return any(f"{ROLE_PREFIX}{r.lower()}" in allowed for r in roles)
+        return hosts_include((*self.hosts, *self.cohosts), names, roles)
 
     def hosted_by(self, user: User) -> bool:
         """Whether ``user`` hosts this chat, the one host check: the plan lists them by name or
@@ -309,9 +323,74 @@ class Chat(_Strict):
         return [h for h in self.hosts if not h.lower().startswith(ROLE_PREFIX)]
 
 
+def _nudges_switch(value: object) -> object:
+    """``nudges: off`` reads as a boolean in YAML 1.1; ``on``/``off`` stand for the defaults
+    turned on or off, so the section can say it in one word."""
+    if value is False or value == "off":
+        return Nudges(enabled=False)
+    if value is True or value == "on":
+        return Nudges()
+    return value
+
+
+NudgesOrSwitch = Annotated[Nudges, BeforeValidator(_nudges_switch)]
+# How the schema shows it: the word or the settings (plan_json_schema puts it in).
+_NUDGES_OR_SWITCH_SCHEMA = {
+    "anyOf": [{"type": "boolean"}, {"enum": ["on", "off"]}, {"$ref": "#/$defs/Nudges"}],
+    "description": "off, on, or the same settings as a chat's nudges.",
+}
+
+
+class AdHoc(_Strict):
+    """Spontaneous chats (``/startchat TITLE`` with no plan entry): who may start one, where,
+    and the settings a planned chat would have written out."""
+
+    hosts: list[str] | None = Field(
+        default=None,
+        description="Who may start one: names, ids or role:<name or id>; default: every host "
+        "and co-host of the plan's chats.",
+    )
+    channels: list[str] | None = Field(
+        default=None, description="Where one may be started; default: any channel the bot is in."
+    )
+    duration: Duration = Field(
+        default=timedelta(hours=1), description="It ends by itself after this unless extended."
+    )
+    threads: Literal["none", "per-question", "per-chat"] = "none"
+    nudges: NudgesOrSwitch = Field(default_factory=lambda: Nudges(enabled=False))
+    summary: Summary = Field(default_factory=Summary)
+
+    @model_validator(mode="after")
+    def _positive(self) -> AdHoc:
+        if self.duration <= timedelta(0):
+            raise ValueError("duration must be longer than zero")
+        return self
+
+    def allows_channel(self, matches: Callable[[str], bool]) -> bool:
+        """``matches``: the channel's own test of a plan name (``ChannelRef.matches``)."""
+        return self.channels is None or any(matches(name) for name in self.channels)
+
+
 class Plan(_Strict):
     timezone: TimeZoneName = "UTC"
     chats: list[Chat] = Field(default_factory=list)
+    adhoc: AdHoc = Field(
+        default_factory=AdHoc, description="Spontaneous chats: /startchat TITLE, /ask TEXT."
+    )
+
+    @property
+    def adhoc_hosts(self) -> list[str]:
+        """Who may start a spontaneous chat: the section's list, else every planned host."""
+        if self.adhoc.hosts is not None:
+            return self.adhoc.hosts
+        listed = (h for c in self.chats for h in (*c.hosts, *c.cohosts))
+        return list(dict.fromkeys(listed))
+
+    def may_start_adhoc(self, user: User) -> bool:
+        """The one check of who may start a spontaneous chat, read like a chat's hosts."""
+        if EVERY_CHAT_HOST in user.roles:
+            return True
+        return hosts_include(self.adhoc_hosts, (user.id, user.name, user.display), user.roles)
 
     def chat(self, chat_id: str) -> Chat:
         for chat in self.chats:
@@ -326,6 +405,7 @@ class _Head(_Strict):
 
     timezone: TimeZoneName = "UTC"
     chats: list[Any] = Field(default_factory=list)
+    adhoc: Any = None
 
 
 def load_plan(path: str | Path, platforms: Collection[str] | None = None) -> Plan:
@@ -362,7 +442,8 @@ class _PlanValidator(PositionedValidator):
         head = self.validate(_Head, data, ())
         timezone = head.timezone if head else "UTC"
         raw_chats = data["chats"]
-        if raw_chats == []:
+        adhoc = self._adhoc(data.get("adhoc"))
+        if raw_chats == [] and data.get("adhoc") is None:
             self.add(("chats",), "the plan has no chats: add one under 'chats:' (see README)")
         chats: list[Chat] = []
         for index, raw in enumerate(raw_chats if isinstance(raw_chats, list) else []):
@@ -372,8 +453,16 @@ class _PlanValidator(PositionedValidator):
                 self._check_chat(chat, index)
                 chats.append(chat)
         self.check_unique([c.id for c in chats], lambda i: ("chats", i, "id"), "chat id")
+        if adhoc is not None and adhoc.hosts is None and not chats:
+            self.add(("adhoc",), "list its hosts: the plan has no chats to take them from")
         self.raise_if_any()
-        return Plan(timezone=timezone, chats=chats)
+        return Plan(timezone=timezone, chats=chats, adhoc=adhoc or AdHoc())
+
+    def _adhoc(self, raw: object) -> AdHoc | None:
+        """The ``adhoc:`` section, or None when absent or wrong (each error recorded)."""
+        if raw is None:
+            return None
+        return self.validate(AdHoc, raw, ("adhoc",))
 
     def _check_chat(self, chat: Chat, index: int) -> None:
         base: FieldPath = ("chats", index)
@@ -404,6 +493,7 @@ def plan_json_schema(platforms: Collection[str] | None = None) -> dict[str, Any]
     schema = Plan.model_json_schema(mode="validation")
     names = installed_platforms() if platforms is None else platforms
     schema["$defs"]["Chat"]["properties"]["platform"]["enum"] = sorted(names)
+    schema["$defs"]["AdHoc"]["properties"]["nudges"] = _NUDGES_OR_SWITCH_SCHEMA
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "chathost chat plan (chats.yaml)"
     return schema

@@ -154,3 +154,75 @@ def test_schema_describes_the_plan_keys() -> None:
 def test_the_sample_plan_is_valid() -> None:
     plan = load_plan(ROOT / "chats.yaml")
     assert {c.platform for c in plan.chats} == {"console", "slack", "discord"}
+
+
+ADHOC = """\
+adhoc:
+  hosts: [kate, "role:Moderators"]
+  channels: [general, events]
+  duration: 45m
+  threads: per-question
+  nudges: off
+  summary: {highlights: 2, late_window: 10m}
+"""
+
+
+def test_the_adhoc_section_loads_with_its_settings() -> None:
+    plan = parse_plan(ADHOC + GOOD.split("\n", 1)[1])
+    adhoc = plan.adhoc
+    assert adhoc.duration == timedelta(minutes=45)
+    assert adhoc.threads == "per-question"
+    assert adhoc.nudges.enabled is False  # `off` is YAML's false: both mean no nudges
+    assert adhoc.summary.highlights == 2
+    assert adhoc.allows_channel(lambda name: name == "events")
+    assert not adhoc.allows_channel(lambda name: name == "random")
+    assert plan.may_start_adhoc(User("u1", "kate"))
+    assert plan.may_start_adhoc(User("u2", "zoe", roles=("moderators",)))
+    assert not plan.may_start_adhoc(User("u3", "bob"))
+
+
+def test_without_the_section_every_planned_host_may_start_one_anywhere() -> None:
+    plan = parse_plan(GOOD.replace("hosts: [kate]", "hosts: [kate]\n    cohosts: [marco]"))
+    assert plan.adhoc_hosts == ["kate", "marco"]
+    assert plan.may_start_adhoc(User("u9", "Marco"))
+    assert plan.adhoc.allows_channel(lambda name: False)  # no channel list: any channel
+    assert plan.adhoc.duration == timedelta(hours=1)
+
+
+def test_a_plan_of_only_spontaneous_chats_is_valid_when_it_names_hosts() -> None:
+    plan = parse_plan("adhoc: {hosts: [kate], nudges: {after: 5m}}\n")
+    assert plan.chats == [] and plan.adhoc.nudges.after == timedelta(minutes=5)
+    assert issues_of("adhoc: {duration: 1h}\n") == [
+        "chats.yaml:1:8 adhoc: list its hosts: the plan has no chats to take them from"
+    ]
+
+
+def test_adhoc_errors_name_line_column_and_field() -> None:
+    text = ADHOC.replace("duration: 45m", "duration: soon").replace(
+        "threads: per-question", "thread: none"
+    ) + GOOD.split("\n", 1)[1].replace('at: "57m30s"', 'at: "5x"')
+    found = issues_of(text)
+    assert 'chats.yaml:4:13 adhoc.duration: "soon" is not a duration' in found[0]
+    assert found[1] == "chats.yaml:5:3 adhoc.thread: unknown key 'thread' (did you mean 'threads'?)"
+    assert any(f.startswith("chats.yaml:20:22 chats[0].questions[1].at:") for f in found)
+
+
+def test_validate_checks_the_adhoc_section(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "chats.yaml"
+    bad.write_text(ADHOC.replace("nudges: off", "nudges: sometimes") + GOOD.split("\n", 1)[1])
+    assert main(["validate", str(bad)]) == 1
+    assert f"{bad}:6:11 adhoc.nudges:" in capsys.readouterr().err
+
+
+def test_the_schema_describes_the_adhoc_section() -> None:
+    adhoc = plan_json_schema()["$defs"]["AdHoc"]
+    assert adhoc["additionalProperties"] is False
+    assert set(adhoc["properties"]) == {
+        "hosts",
+        "channels",
+        "duration",
+        "threads",
+        "nudges",
+        "summary",
+    }
+    assert {"enum": ["on", "off"]} in adhoc["properties"]["nudges"]["anyOf"]
