@@ -106,10 +106,10 @@ def _features(text: str, kit: LanguageKit, never: frozenset[str]) -> list[str]:
     found: list[str] = []
     before: tuple[str, str] | None = None  # the content word just before, if any
     for token in tokens(text, breaks=True):
-        if token in yes:
-            found.append(_YES)
-        elif token in no:
-            found.append(_NO)
+        if token in yes or token in no:  # a feature of its own, never a label
+            found.append(f"{_YES if token in yes else _NO}\t{token}")
+            before = None
+            continue
         if not token[0].isalpha() or len(token) < 3 or token in kit.stop_words or token in never:
             before = None
             continue
@@ -213,11 +213,14 @@ def _group(
     others = max(1, sum(len(p) for p in piles) - len(pile))
 
     def distinct(key: str) -> tuple[float, int, str]:
-        share = inside[key] / len(pile) - outside[key] / others
+        # how many of its answers say it, times how few of the others do
+        share = inside[key] / len(pile) * (1 - outside[key] / others)
         return share + (0.05 if " " in key else 0.0), len(key), key
 
-    labels = [k for k in inside if not k.startswith("+") and inside[k] >= min(2, len(pile))]
-    label = max(labels, key=distinct) if labels else next(iter(inside), "")
+    words = [k for k in inside if not k.startswith("+")]
+    shared = [k for k in words if inside[k] >= 2]
+    # a pile of two always shares a feature (a lone one counts for nothing), at worst yes or no
+    label = max(shared or words or list(inside), key=distinct)
     quote = max(pile, key=lambda i: (_dot(vectors[i], centre), -i))
     return AnswerGroup(
         label=forms.get(label, label),
