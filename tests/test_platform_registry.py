@@ -129,7 +129,7 @@ def test_a_third_party_platform_is_a_platform_choice_of_run(
         main(["run", "--help"])
     assert done.value.code == 0
     shown = capsys.readouterr().out
-    assert "{console,discord,echo,slack}" in shown and "--echo-greeting" in shown
+    assert "{console,discord,echo,slack,telegram}" in shown and "--echo-greeting" in shown
     with pytest.raises(SystemExit) as done:
         main(["run", "--platform", "irc"])
     assert done.value.code == ExitCode.BAD_SETTINGS
@@ -148,6 +148,7 @@ def test_a_third_party_platform_is_accepted_in_a_plan_and_in_the_schema(
         "discord",
         "echo",
         "slack",
+        "telegram",
     ]
 
 
@@ -158,7 +159,7 @@ def test_a_platform_that_is_not_installed_is_a_plan_error_at_its_place(
         parse_plan(ECHO_PLAN, "chats.yaml")
     assert [str(i) for i in caught.value.issues] == [
         'chats.yaml:4:15 chats[0].platform: "echo" is not an installed platform '
-        "(use one of: console, discord, slack)"
+        "(use one of: console, discord, slack, telegram)"
     ]
     # The names come from whoever calls the loader: the core knows none of its own.
     assert parse_plan(ECHO_PLAN, platforms={"echo"}).chats[0].platform == "echo"

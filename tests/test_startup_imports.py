@@ -11,8 +11,8 @@ PROBE = """
 import sys
 from bot.cli import main
 from bot.platforms import load_platforms
-assert sorted(load_platforms().names) == ["console", "discord", "slack"], load_platforms().names
-heavy = sorted(m for m in ("discord", "slack_bolt", "slack_sdk.web.async_client") if m in sys.modules)
+assert sorted(load_platforms().names) == ["console", "discord", "slack", "telegram"], load_platforms().names
+heavy = sorted(m for m in ("discord", "slack_bolt", "slack_sdk.web.async_client", "telegram") if m in sys.modules)
 print(",".join(heavy))
 """
 

@@ -114,6 +114,10 @@ RENDERERS = {
         "No highlights: nobody reacted to an answer.",
         "<t: :F> (<t: :R>)",
     },
+    BOT / "adapters" / "telegram" / "render.py": {
+        "<b> </b>",
+        '<a href="tg://user?id= "> </a>',
+    },
     BOT / "export" / "markdown.py": {
         "<details><summary>All answers</summary>",
         "From the hosts:",
