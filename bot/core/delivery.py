@@ -81,7 +81,13 @@ class ToPerson:
         return await port.find_dm(self.user, key, since=since)
 
 
-Destination = ToChannel | ToPerson
+class Destination(Protocol):
+    """Where a parcel goes: a channel, a person, or a run's scheduled event
+    (bot/core/engine_events.py), each sent to and looked for in its own way."""
+
+    async def send(self, port: Port, message: Outgoing) -> PostedRef: ...
+
+    async def find(self, port: Port, key: str, since: datetime) -> PostedRef | None: ...
 
 
 class Parcel(Protocol):

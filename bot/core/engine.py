@@ -44,6 +44,7 @@ from bot.core.engine_context import (
     default_worker_id,
     did_not_settle,
 )
+from bot.core.engine_events import RunEvents, event_lead
 from bot.core.engine_nudges import Nudger
 from bot.core.engine_posts import RunPosts, announcement_text, intro_text
 from bot.core.engine_steps import RunSteps, question_due
@@ -112,6 +113,7 @@ class Engine:
         self.posts = RunPosts(self.ctx, courier)
         self.nudger = Nudger(self.ctx, courier)
         self.steps = RunSteps(self.ctx, self.agenda, self.posts)
+        self.events = RunEvents(self.ctx, courier, self._plan_chat)
         self._ensured: set[tuple[str, datetime]] = set()
         self._next_creation: dict[str, datetime | None] = {}  # chat id -> its next run's
         self._pending_due: datetime | None = None  # a claimed post or nudge may be retried
@@ -244,6 +246,7 @@ class Engine:
         """Deliver claimed posts and nudges whose claimer failed or died (lease run out)."""
         await self.posts.retry_pending(now)
         await self.nudger.retry_pending(now)
+        await self.events.retry_pending(await self.store.pending_posts(), now)
 
     def _creation_wakes(self) -> list[datetime]:
         """When each chat's next run is due to be created (worked out by _ensure_runs)."""
@@ -264,6 +267,8 @@ class Engine:
 
     async def _ensure_chat_runs(self, chat: Chat, now: datetime) -> None:
         lead = max(chat.announce, default=timedelta(0)) + RUN_LEAD
+        if chat.events:
+            lead = event_lead(chat) + RUN_LEAD  # the event is made with the run
         for start in iter_starts(chat, now - chat.schedule.duration):
             if start - lead > now:
                 self._next_creation[chat.id] = start - lead
@@ -275,6 +280,9 @@ class Engine:
                 await self.store.update_run(run, plan_json=chat.model_dump_json())
             self._ensured.add((chat.id, start))
         self._next_creation[chat.id] = None  # a one-off chat: no more runs
+
+    def _plan_chat(self, chat_id: str) -> Chat | None:
+        return next((c for c in self.plan.chats if c.id == chat_id), None)
 
     def run_lock(self, run_id: int) -> asyncio.Lock:
         """Serialises the work on one run within this process (the store's CAS covers others)."""
@@ -310,6 +318,7 @@ class Engine:
         """Make the one transition that is due, if any; True when something changed."""
         chat = chat_of(run)
         steps = self.steps
+        await self.events.sync(run, chat, now)
         if run.state in WAITING:
             if now >= run.scheduled_start:
                 if now >= run.end_at:

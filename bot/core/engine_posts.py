@@ -28,6 +28,10 @@ from bot.core.store import PostRow, RunRow
 
 log = logging.getLogger("chathost.engine")
 
+# Rows of a run's scheduled event (claimed and leased like posts): bot/core/engine_events.py
+# delivers them.
+EVENT_KIND = "event"
+
 # A step's message, the thread it goes into, and the name of the thread it opens.
 Rendered = tuple[Outgoing, str | None, str | None]
 
@@ -57,7 +61,7 @@ class RunPosts:
         """Deliver claimed posts whose claimer failed or died (lease run out)."""
         store = self.ctx.store
         for pending in await store.pending_posts():
-            if now < retry_at(pending) or self.ctx.stopping:
+            if now < retry_at(pending) or self.ctx.stopping or pending.kind == EVENT_KIND:
                 continue
             async with self.ctx.run_lock(pending.run_id):
                 # Taking the lease is the arbiter: of all processes that find this post due,

@@ -278,15 +278,24 @@ class Chat(_Strict):
     )
     intro: str = ""
     outro: str = ""
-    questions: list[Question] = Field(min_length=1)
+    questions: list[Question] = Field(default_factory=list)
     nudges: Nudges = Field(default_factory=Nudges)
     summary: Summary = Field(default_factory=Summary)
     events: bool = Field(
         default=False,
-        description="Keep a scheduled event of the next run in the platform's own calendar "
-        "(Discord's guild events): created ahead, moved with the plan, started, ended, or "
-        "cancelled for a skipped run.",
+        description="Keep a scheduled event of each run in the platform's own calendar "
+        "(guild events): created ahead, moved with the plan, started, ended, or cancelled "
+        "for a skipped run.",
     )
+    # Set by /startchat TITLE, never in a plan: a spontaneous chat's run keeps its questions
+    # (typed with /ask) in its own snapshot, so it starts with none.
+    spontaneous: bool = False
+
+    @model_validator(mode="after")
+    def _has_questions(self) -> Chat:
+        if not self.questions and not self.spontaneous:
+            raise ValueError("questions: a planned chat needs at least one question")
+        return self
 
     @field_validator("platform")
     @classmethod
@@ -466,6 +475,8 @@ class _PlanValidator(PositionedValidator):
 
     def _check_chat(self, chat: Chat, index: int) -> None:
         base: FieldPath = ("chats", index)
+        if chat.spontaneous:
+            self.add((*base, "spontaneous"), "is set by /startchat, not written in the plan")
         self.check_unique(
             [q.id for q in chat.questions], lambda i: (*base, "questions", i, "id"), "question id"
         )
@@ -494,6 +505,10 @@ def plan_json_schema(platforms: Collection[str] | None = None) -> dict[str, Any]
     names = installed_platforms() if platforms is None else platforms
     schema["$defs"]["Chat"]["properties"]["platform"]["enum"] = sorted(names)
     schema["$defs"]["AdHoc"]["properties"]["nudges"] = _NUDGES_OR_SWITCH_SCHEMA
+    chat = schema["$defs"]["Chat"]
+    del chat["properties"]["spontaneous"]  # the bot's own mark, not a plan key
+    chat["properties"]["questions"]["minItems"] = 1
+    chat["required"] = [*chat["required"], "questions"]
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "chathost chat plan (chats.yaml)"
     return schema

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from bot.core.events import User
 
@@ -132,3 +132,42 @@ class NothingToFind:
         since: datetime,
     ) -> PostedRef | None:
         return None
+
+
+EventStatus = Literal["active", "completed", "canceled"]
+
+
+@dataclass(frozen=True)
+class EventDetails:
+    """A run as a platform's own calendar shows it (Discord's guild scheduled events).
+
+    ``key`` names the run's event across processes ("<chat>/<run>/event"): a platform that
+    can tag an event with it finds one whose creation answer was lost (``find_event``).
+    """
+
+    key: str
+    title: str
+    description: str
+    start: datetime
+    end: datetime
+    channel: str
+
+
+@runtime_checkable
+class EventPort(Protocol):
+    """What a port whose platform keeps scheduled events also does. Optional: the engine
+    asks ``isinstance(port, EventPort)`` and leaves the events out on any other platform."""
+
+    async def save_event(self, event_id: str | None, details: EventDetails) -> str:
+        """Create the event (``event_id`` None) or edit it; its id."""
+        ...
+
+    async def set_event_status(self, event_id: str, status: EventStatus) -> None: ...
+
+    async def event_interested(self, event_id: str) -> int | None:
+        """How many people said they are interested; None if the platform cannot tell."""
+        ...
+
+    async def find_event(self, details: EventDetails) -> str | None:
+        """The id of the event made for ``details.key``, if an earlier create landed."""
+        ...
