@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -48,8 +48,8 @@ async def platform_call(what: str, call: Awaitable[T]) -> T:
     are permanent (retrying sends the same refusal), the network is not."""
     try:
         return await call
-    except RetryAfter as exc:
-        raise PortError(f"{what}: Telegram kept rate limiting ({exc})", kind="rate") from exc
+    except RetryAfter:
+        raise  # the send queue waits it out
     except Forbidden as exc:
         raise PortError(f"{what}: {exc.message}", kind="forbidden", permanent=True) from exc
     except BadRequest as exc:
@@ -127,8 +127,8 @@ class TelegramPort(NothingToFind):
         """One message of HTML (already under the limit) through the chat's lane."""
         self._check_open()
         reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
-        sent = await self.queue.send(
-            str(chat_id),
+        sent = await self._queued(
+            chat_id,
             lambda: platform_call(
                 f"message to {chat_id}",
                 self.bot.send_message(
@@ -185,8 +185,8 @@ class TelegramPort(NothingToFind):
 
     async def _open_topic(self, chat_id: int, name: str) -> int:
         self._check_open()
-        topic = await self.queue.send(
-            str(chat_id),
+        topic = await self._queued(
+            chat_id,
             lambda: platform_call(
                 f"topic in {chat_id}",
                 self.bot.create_forum_topic(chat_id, name[:TOPIC_NAME_LIMIT]),
@@ -249,8 +249,8 @@ class TelegramPort(NothingToFind):
             return  # Telegram refuses an edit that changes nothing
         self._check_open()
         try:
-            await self.queue.send(
-                str(chat_id),
+            await self._queued(
+                chat_id,
                 lambda: platform_call(
                     f"edit {message_id} in {chat_id}",
                     self.bot.edit_message_text(
@@ -272,8 +272,8 @@ class TelegramPort(NothingToFind):
     async def delete(self, chat_id: int, message_id: int) -> None:
         """Delete one of the bot's messages; one already gone is not an error."""
         with _quiet(f"delete {message_id} in {chat_id}"):
-            await self.queue.send(
-                str(chat_id),
+            await self._queued(
+                chat_id,
                 lambda: platform_call(
                     f"delete {message_id}", self.bot.delete_message(chat_id, message_id)
                 ),
@@ -333,8 +333,8 @@ class TelegramPort(NothingToFind):
             return
         picture = message.attachments[0]
         self._check_open()
-        sent = await self.queue.send(
-            str(chat_id),
+        sent = await self._queued(
+            chat_id,
             lambda: platform_call(
                 f"photo to {chat_id}",
                 self.bot.send_photo(
@@ -363,6 +363,20 @@ class TelegramPort(NothingToFind):
         except PortError as exc:
             log.warning("cannot count the members of %s: %s", channel, exc)
             return None
+
+    async def _queued(
+        self,
+        chat_id: int,
+        call: Callable[[], Awaitable[T]],
+        *,
+        what: str = "sendMessage",
+        counts: bool = True,
+    ) -> T:
+        """``call`` in the chat's lane; 429s waited out there, until the queue gives up."""
+        try:
+            return await self.queue.send(str(chat_id), call, what=what, counts=counts)
+        except RetryAfter as exc:
+            raise PortError(f"{what}: Telegram kept rate limiting ({exc})", kind="rate") from exc
 
     def _check_open(self) -> None:
         if self.closing:

@@ -1,0 +1,209 @@
+"""The adapter against a Bot API server over HTTP (python-telegram-bot unchanged): start-up and
+the privacy-mode warning, the command menus, commands in and answers out, a DM that Telegram
+refuses falling back to the group, a 429 waited out, a webhook's secret, repeated and malformed
+updates. The core behind it is a recorder of what reached the one inbound door."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from pydantic import SecretStr
+
+from bot.adapters.telegram.adapter import TelegramAdapter, TelegramOptions
+from bot.adapters.telegram.config import TelegramSettings
+from bot.core.clock import SimClock
+from bot.core.events import Command, CommandReply, PlatformEvent
+from bot.core.ports import Outgoing
+from tests.conformance.world import START
+from tests.support import make_plan
+from tests.telegram.mini_bot_api import MiniTelegram
+
+GROUP = -1001234567890
+ALICE, BOB, KATE = 1001, 1002, 1003
+
+
+@dataclass
+class Door:
+    """What reached the core's inbound door, and what it answers a command."""
+
+    events: list[PlatformEvent] = field(default_factory=list)
+    commands: list[Command] = field(default_factory=list)
+    answer: CommandReply = field(default_factory=lambda: CommandReply(True, "Posted Q1."))
+
+    async def on_event(self, event: PlatformEvent) -> bool:
+        self.events.append(event)
+        return True
+
+    async def on_command(self, command: Command) -> CommandReply:
+        self.commands.append(command)
+        return self.answer
+
+
+@pytest_asyncio.fixture
+async def fake() -> AsyncIterator[MiniTelegram]:
+    async with MiniTelegram() as server:
+        server.add_group(GROUP)
+        server.add_user(ALICE, "alice", "Alice", started_bot=True)
+        server.add_user(BOB, "bob", "Bob")  # never started the bot
+        server.add_user(KATE, "kate", "Kate", started_bot=True, admin_of=(GROUP,))
+        yield server
+
+
+def adapter_for(fake: MiniTelegram, *, mode: str = "polling", **settings: Any) -> TelegramAdapter:
+    own = TelegramSettings(bot_token=SecretStr(fake.token), api_url=fake.base_url, **settings)
+    plan = make_plan(platform="telegram", channel=f'"{GROUP}"', hosts=["role:admins"])
+    options = TelegramOptions(mode=mode, port=0, poll_timeout=1, delete_after=0.05)  # type: ignore[arg-type]
+    return TelegramAdapter(own, plan, SimClock(START), options)
+
+
+@pytest_asyncio.fixture
+async def running(fake: MiniTelegram) -> AsyncIterator[tuple[TelegramAdapter, Door]]:
+    adapter, door = adapter_for(fake), Door()
+    await adapter.start(door)  # type: ignore[arg-type]
+    try:
+        yield adapter, door
+    finally:
+        await adapter.stop()
+
+
+async def handled(adapter: TelegramAdapter, count: int) -> None:
+    await adapter.journal.wait_count(count)
+
+
+async def test_start_up_registers_the_menus_by_scope(
+    running: tuple[TelegramAdapter, Door], fake: MiniTelegram
+) -> None:
+    assert "nextq" in fake.my_commands("chat_administrators", GROUP)
+    assert "forgetme" in fake.my_commands("chat_administrators", GROUP)
+    participant = fake.my_commands("all_group_chats")
+    assert "forgetme" in participant and "nextq" not in participant
+    assert fake.calls("deleteWebhook")  # polling needs the webhook gone
+
+
+async def test_privacy_mode_is_named_with_its_fix_at_start(
+    fake: MiniTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.set_privacy(True)
+    adapter = adapter_for(fake)
+    with caplog.at_level(logging.WARNING, "chathost.telegram"):
+        await adapter.start(Door())  # type: ignore[arg-type]
+        await adapter.stop()
+    [line] = [r.getMessage() for r in caplog.records if "privacy mode" in r.getMessage()]
+    assert "/setprivacy" in line and "Disable" in line and "admin" in line
+    assert str(GROUP) in line
+
+
+async def test_a_message_reaches_the_core_and_a_repeat_or_a_malformed_update_does_not(
+    running: tuple[TelegramAdapter, Door], fake: MiniTelegram
+) -> None:
+    adapter, door = running
+    said = fake.user_says(GROUP, KATE, "A1 <oolong> & milk")
+    fake.push_raw_update({"update_id": 1, "message": said})  # the same update again
+    fake.push_raw_update({"update_id": 2, "message": {"message_id": "not a message"}})
+    fake.user_says(GROUP, ALICE, "still here")
+    await handled(adapter, 4)
+    texts = [(e.text, e.user.name, e.user.roles) for e in door.events]  # type: ignore[union-attr]
+    assert texts == [
+        ("A1 <oolong> & milk", "kate", frozenset({"admins"})),
+        ("still here", "alice", frozenset()),
+    ]
+    assert [h.outcome for h in adapter.journal.items] == [
+        "stored",
+        "duplicate",
+        "malformed",
+        "stored",
+    ]
+
+
+async def test_a_command_for_this_bot_is_answered_by_dm_or_in_the_group(
+    running: tuple[TelegramAdapter, Door], fake: MiniTelegram
+) -> None:
+    adapter, door = running
+    fake.user_sends_command(GROUP, ALICE, "/nextq@TeaBot tea")
+    fake.user_sends_command(GROUP, ALICE, "/nextq@OtherBot")
+    await handled(adapter, 2)
+    [command] = door.commands
+    assert (command.name, command.args, command.channel.id) == ("nextq", "tea", str(GROUP))
+    [dm] = fake.sent(ALICE)
+    assert dm.text == "Posted Q1." and dm.parse_mode == "HTML"
+
+    # bob never started the bot: the answer replies in the group, then is deleted
+    asked = fake.user_sends_command(GROUP, BOB, "/nextq")
+    await handled(adapter, 3)
+    [in_group] = fake.sent(GROUP)
+    assert in_group.reply_to == asked["message_id"] and in_group.text == "Posted Q1."
+    for _ in range(100):
+        if in_group.deleted:
+            break
+        await _tick()
+    assert in_group.deleted
+    tried = [c for c in fake.calls("sendMessage") if int(c.params["chat_id"]) == BOB]
+    assert len(tried) == 1
+
+
+async def test_a_nudge_refused_by_dm_goes_to_the_group_as_a_mention_and_is_remembered(
+    running: tuple[TelegramAdapter, Door], fake: MiniTelegram
+) -> None:
+    adapter, _ = running
+    fake.user_says(GROUP, BOB, "A1 hello")  # the bot learns @bob's id here
+    await handled(adapter, 1)
+    from bot.core.events import User
+
+    nudge = Outgoing("nudge", "Hi bob! Q2 is open now", "Tea Chat", key="tea/1/nudge:x:1")
+    for _ in range(2):
+        ref = await adapter.port.send_dm(User("bob", "bob"), nudge)
+        assert ref.channel_id == str(GROUP)
+    shown = [m.text for m in fake.sent(GROUP)]
+    assert shown == [f'<a href="tg://user?id={BOB}">bob</a> Hi bob! Q2 is open now'] * 2
+    tried = [c for c in fake.calls("sendMessage") if int(c.params["chat_id"]) == BOB]
+    assert len(tried) == 1  # the 403 was remembered
+
+
+async def test_a_429_is_waited_out_and_the_post_lands_once(
+    running: tuple[TelegramAdapter, Door], fake: MiniTelegram
+) -> None:
+    adapter, _ = running
+    fake.fail_next("sendMessage", status=429, retry_after=1)
+    ref = await adapter.port.post(str(GROUP), Outgoing("question", "Q1: Why & how?"))
+    [posted] = fake.sent(GROUP)
+    assert posted.text == "Q1: Why &amp; how?" and ref.message_id == str(posted.message_id)
+    assert adapter.queue.waited == [1.0]
+
+
+async def test_reach_is_the_groups_member_count(
+    running: tuple[TelegramAdapter, Door], fake: MiniTelegram
+) -> None:
+    adapter, _ = running
+    assert await adapter.port.member_count(str(GROUP)) == 42
+
+
+async def test_the_webhook_refuses_a_wrong_or_missing_secret(fake: MiniTelegram) -> None:
+    adapter = adapter_for(fake, mode="webhook", webhook_secret=SecretStr("s3cret-tea"))
+    door = Door()
+    await adapter.start(door)  # type: ignore[arg-type]
+    try:
+        url = f"http://127.0.0.1:{adapter.webhook_port}/telegram"
+        update = {"update_id": 9, "message": fake._message(GROUP, fake.users[ALICE], "A1 hi")}
+        async with aiohttp.ClientSession() as http:
+            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "guess"}):
+                async with http.post(url, json=update, headers=headers) as answer:
+                    assert answer.status == 401
+            assert door.events == []
+            right = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-tea"}
+            async with http.post(url, json=update, headers=right) as answer:
+                assert answer.status == 200
+        assert [e.text for e in door.events] == ["A1 hi"]  # type: ignore[union-attr]
+    finally:
+        await adapter.stop()
+
+
+async def _tick() -> None:
+    import asyncio
+
+    await asyncio.sleep(0.02)
