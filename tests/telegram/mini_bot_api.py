@@ -56,6 +56,8 @@ class MiniTelegram:
         self._next_id: dict[int, int] = {}
         self._faults: dict[str, list[tuple[int, int]]] = {}
         self._news = asyncio.Event()
+        self.now = time.time  # the date messages carry; worlds pass their simulated clock
+        self._topics: dict[int, dict[int, str]] = {}
         self.commands: dict[tuple[str, int | None], list[dict[str, Any]]] = {}
 
     async def __aenter__(self) -> MiniTelegram:
@@ -116,7 +118,7 @@ class MiniTelegram:
         chat = self.groups.get(chat_id) or {"id": chat_id, "type": "private"}
         return {
             "message_id": message_id,
-            "date": int(time.time()),
+            "date": int(self.now()),
             "chat": chat,
             "from": sender,
             "text": text,
@@ -124,9 +126,18 @@ class MiniTelegram:
         }
 
     def user_says(
-        self, chat_id: int, user_id: int, text: str, *, reply_to: int | None = None
+        self,
+        chat_id: int,
+        user_id: int,
+        text: str,
+        *,
+        reply_to: int | None = None,
+        thread_id: int | None = None,
     ) -> dict[str, Any]:
         extra: dict[str, Any] = {}
+        if thread_id is not None:
+            extra["message_thread_id"] = thread_id
+            extra["is_topic_message"] = True
         if reply_to is not None:
             extra["reply_to_message"] = {
                 "message_id": reply_to,
@@ -144,6 +155,28 @@ class MiniTelegram:
         message = self._message(chat_id, self.users[user_id], text, entities=[entity])
         self.push_raw_update({"update_id": self._next_update, "message": message})
         return message
+
+    def user_edits(self, chat_id: int, message: dict[str, Any], text: str) -> dict[str, Any]:
+        edited = {**message, "text": text, "edit_date": int(self.now())}
+        self.push_raw_update({"update_id": self._next_update, "edited_message": edited})
+        return edited
+
+    def user_reacts(
+        self, chat_id: int, message_id: int, user_id: int, new: list[str], old: list[str]
+    ) -> dict[str, Any]:
+        change = {
+            "chat": self.groups[chat_id],
+            "message_id": message_id,
+            "user": self.users[user_id],
+            "date": int(self.now()),
+            "old_reaction": [{"type": "emoji", "emoji": e} for e in old],
+            "new_reaction": [{"type": "emoji", "emoji": e} for e in new],
+        }
+        self.push_raw_update({"update_id": self._next_update, "message_reaction": change})
+        return change
+
+    def topics(self, chat_id: int) -> dict[int, str]:
+        return dict(self._topics.get(chat_id, {}))
 
     def push_raw_update(self, update: dict[str, Any]) -> None:
         if isinstance(update.get("update_id"), int):
@@ -276,6 +309,44 @@ class MiniTelegram:
             )
         )
         return message
+
+    async def _m_editMessageText(self, p: dict[str, Any]) -> dict[str, Any] | web.Response:
+        chat_id, message_id = int(p["chat_id"]), int(p["message_id"])
+        for m in self._sent:
+            if (m.chat_id, m.message_id) == (chat_id, message_id) and not m.deleted:
+                m.edits.append(m.text)
+                m.text = p["text"]
+                return {**self._message(chat_id, self.bot_user, m.text), "message_id": message_id}
+        return self._error(400, "Bad Request: message to edit not found")
+
+    async def _m_sendPhoto(self, p: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(p["chat_id"])
+        reply = (p.get("reply_parameters") or {}).get("message_id")
+        message = self._message(chat_id, self.bot_user, "")
+        self._sent.append(
+            SentMessage(
+                chat_id,
+                message["message_id"],
+                p.get("caption") or "",
+                p.get("parse_mode"),
+                reply,
+                p.get("message_thread_id"),
+                "sendPhoto",
+                photo=p["photo"],
+            )
+        )
+        return {
+            **message,
+            "photo": [{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}],
+        }
+
+    async def _m_createForumTopic(self, p: dict[str, Any]) -> dict[str, Any] | web.Response:
+        chat_id = int(p["chat_id"])
+        if not self.groups.get(chat_id, {}).get("is_forum"):
+            return self._error(400, "Bad Request: the chat is not a forum")
+        root = self._message(chat_id, self.bot_user, "")  # the topic's service message
+        self._topics.setdefault(chat_id, {})[root["message_id"]] = p["name"]
+        return {"message_thread_id": root["message_id"], "name": p["name"], "icon_color": 0}
 
     async def _m_deleteMessage(self, p: dict[str, Any]) -> bool:
         for m in self._sent:

@@ -60,6 +60,11 @@ class Journal:
     def of(self, update_id: int) -> list[Handled]:
         return [h for h in self.items if h.update_id == update_id]
 
+    async def wait_for(self, update_id: int, timeout: float = 10.0) -> list[Handled]:
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: bool(self.of(update_id)))
+        return self.of(update_id)
+
     async def wait_count(self, count: int, timeout: float = 10.0) -> None:
         async with asyncio.timeout(timeout), self._changed:
             await self._changed.wait_for(lambda: self.count >= count)

@@ -10,9 +10,11 @@ from tests.conformance.world import World
 from tests.conformance.worlds.console_world import ConsoleConformance
 from tests.conformance.worlds.discord_world import DiscordConformance
 from tests.conformance.worlds.slack_world import SlackConformance
+from tests.conformance.worlds.telegram_world import TelegramConformance
 
 WORLDS: dict[str, type[World]] = {
     "console": ConsoleConformance,
     "slack": SlackConformance,
     "discord": DiscordConformance,
+    "telegram": TelegramConformance,
 }
