@@ -169,6 +169,15 @@ class FakeTelegram:
     # ------------------------------------------------------------------ the world
 
     @property
+    def now(self) -> Callable[[], float]:
+        """The wall clock messages are dated by; a test on a simulated clock sets its own."""
+        return self.state.now
+
+    @now.setter
+    def now(self, now: Callable[[], float]) -> None:
+        self.state.now = now
+
+    @property
     def users(self) -> dict[int, Json]:
         return self.state.users
 
@@ -206,12 +215,14 @@ class FakeTelegram:
     def next_update_id(self) -> int:
         return self._next_update
 
-    def make_message(self, chat_id: int, user_id: int, text: str, **extra: Any) -> Json:
-        """A message from ``user_id`` stored in the chat but not yet delivered (for a test
-        that builds an unusual one and pushes it with ``push_raw_update``)."""
+    def make_message(self, chat_id: int, sender: int | Json, text: str, **extra: Any) -> Json:
+        """A message from ``sender`` (a user id, or a User dict such as ``fake.users[id]``)
+        stored in the chat but not yet delivered, for a test that builds an unusual one and
+        pushes it with ``push_raw_update``."""
         if chat_id > 0:
             self.state.started.add(chat_id)  # writing to the bot is pressing Start
-        return self.state.message(chat_id, self.state.user(user_id), text, **extra)
+        user = self.state.user(sender) if isinstance(sender, int) else sender
+        return self.state.message(chat_id, user, text, **extra)
 
     def _queue(self, kind: str, payload: Json) -> Json:
         self.push_raw_update({"update_id": self._next_update, kind: payload})

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
@@ -14,6 +15,7 @@ from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeChatAdministrators,
+    Message,
     ReplyParameters,
     Update,
 )
@@ -68,7 +70,12 @@ async def test_send_reply_edit_delete(fake: FakeTelegram, bot: Bot) -> None:
     assert m.from_user is not None and m.from_user.username == "TeaBot"
     assert m.text == "hi & welcome"
     edited = await bot.edit_message_text("changed", GROUP, m.message_id)
-    assert isinstance(edited, object) and await bot.delete_message(GROUP, m.message_id)
+    assert isinstance(edited, Message) and edited.text == "changed"
+    with pytest.raises(BadRequest, match="not modified"):
+        await bot.edit_message_text("changed", GROUP, m.message_id)
+    assert await bot.delete_message(GROUP, m.message_id)
+    with pytest.raises(BadRequest, match="not found"):
+        await bot.delete_message(GROUP, m.message_id)
     [record] = fake.sent(GROUP)
     assert (record.reply_to, record.parse_mode, record.edits, record.deleted) == (
         said["message_id"],
@@ -275,3 +282,42 @@ async def test_webhook_round_trip_with_secret(bot: Bot, fake: FakeTelegram) -> N
         assert await bot.get_updates(timeout=0) == ()
     finally:
         await runner.cleanup()
+
+
+async def test_30_a_second_overall_unless_limits_are_off() -> None:
+    now = [50.0]
+    async with FakeTelegram(clock=lambda: now[0]) as paced:
+        for i in range(31):
+            paced.add_user(i + 1, None, f"u{i}", started_bot=True)
+        async with Bot(paced.token, base_url=paced.base_url) as b:
+            for i in range(30):
+                await b.send_message(i + 1, "hi")
+            with pytest.raises(RetryAfter):
+                await b.send_message(31, "hi")
+            now[0] += 1
+            await b.send_message(31, "hi")
+    async with FakeTelegram(enforce_limits=False) as free:
+        free.add_group(GROUP)
+        async with Bot(free.token, base_url=free.base_url) as b:
+            for i in range(25):
+                await b.send_message(GROUP, f"m{i}")
+        assert len(free.sent(GROUP)) == 25
+
+
+async def test_raw_wire_json_body_and_error_shapes(fake: FakeTelegram) -> None:
+    """What a client other than PTB sees: JSON bodies work, errors carry Telegram's shape."""
+    base = f"{fake.base_url}{fake.token}"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{base}/sendMessage", json={"chat_id": GROUP, "text": "j"}) as r:
+            body = await r.json()
+            assert r.status == 200 and body["ok"] and body["result"]["text"] == "j"
+        async with http.post(f"{base}/noSuchMethod") as r:
+            assert (r.status, (await r.json())["description"]) == (404, "Not Found")
+        async with http.get(f"{fake.base_url}1:BAD/getMe") as r:
+            assert (r.status, (await r.json())["error_code"]) == (401, 401)
+        fake.fail_next("sendMessage", retry_after=3)
+        async with http.post(f"{base}/sendMessage", json={"chat_id": GROUP, "text": "k"}) as r:
+            body = await r.json()
+            assert r.status == 429 and body["parameters"] == {"retry_after": 3}
+            assert body["description"] == "Too Many Requests: retry after 3"
+    assert [c.status for c in fake.calls("sendMessage")] == [200, 429]
