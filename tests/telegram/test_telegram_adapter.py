@@ -21,8 +21,8 @@ from bot.core.clock import SimClock
 from bot.core.events import Command, CommandReply, PlatformEvent
 from bot.core.ports import Outgoing
 from tests.conformance.world import START
+from tests.fakes.telegram_api import FakeTelegram
 from tests.support import make_plan
-from tests.telegram.mini_bot_api import MiniTelegram
 
 GROUP = -1001234567890
 ALICE, BOB, KATE = 1001, 1002, 1003
@@ -46,8 +46,8 @@ class Door:
 
 
 @pytest_asyncio.fixture
-async def fake() -> AsyncIterator[MiniTelegram]:
-    async with MiniTelegram() as server:
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
         server.add_group(GROUP)
         server.add_user(ALICE, "alice", "Alice", started_bot=True)
         server.add_user(BOB, "bob", "Bob")  # never started the bot
@@ -55,7 +55,7 @@ async def fake() -> AsyncIterator[MiniTelegram]:
         yield server
 
 
-def adapter_for(fake: MiniTelegram, *, mode: str = "polling", **settings: Any) -> TelegramAdapter:
+def adapter_for(fake: FakeTelegram, *, mode: str = "polling", **settings: Any) -> TelegramAdapter:
     own = TelegramSettings(bot_token=SecretStr(fake.token), api_url=fake.base_url, **settings)
     plan = make_plan(platform="telegram", channel=f'"{GROUP}"', hosts=["role:admins"])
     options = TelegramOptions(mode=mode, port=0, poll_timeout=1, delete_after=0.05)  # type: ignore[arg-type]
@@ -63,7 +63,7 @@ def adapter_for(fake: MiniTelegram, *, mode: str = "polling", **settings: Any) -
 
 
 @pytest_asyncio.fixture
-async def running(fake: MiniTelegram) -> AsyncIterator[tuple[TelegramAdapter, Door]]:
+async def running(fake: FakeTelegram) -> AsyncIterator[tuple[TelegramAdapter, Door]]:
     adapter, door = adapter_for(fake), Door()
     await adapter.start(door)  # type: ignore[arg-type]
     try:
@@ -77,7 +77,7 @@ async def handled(adapter: TelegramAdapter, count: int) -> None:
 
 
 async def test_start_up_registers_the_menus_by_scope(
-    running: tuple[TelegramAdapter, Door], fake: MiniTelegram
+    running: tuple[TelegramAdapter, Door], fake: FakeTelegram
 ) -> None:
     assert "nextq" in fake.my_commands("chat_administrators", GROUP)
     assert "forgetme" in fake.my_commands("chat_administrators", GROUP)
@@ -87,7 +87,7 @@ async def test_start_up_registers_the_menus_by_scope(
 
 
 async def test_privacy_mode_is_named_with_its_fix_at_start(
-    fake: MiniTelegram, caplog: pytest.LogCaptureFixture
+    fake: FakeTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake.set_privacy(True)
     adapter = adapter_for(fake)
@@ -100,7 +100,7 @@ async def test_privacy_mode_is_named_with_its_fix_at_start(
 
 
 async def test_a_message_reaches_the_core_and_a_repeat_or_a_malformed_update_does_not(
-    running: tuple[TelegramAdapter, Door], fake: MiniTelegram
+    running: tuple[TelegramAdapter, Door], fake: FakeTelegram
 ) -> None:
     adapter, door = running
     said = fake.user_says(GROUP, KATE, "A1 <oolong> & milk")
@@ -122,7 +122,7 @@ async def test_a_message_reaches_the_core_and_a_repeat_or_a_malformed_update_doe
 
 
 async def test_a_command_for_this_bot_is_answered_by_dm_or_in_the_group(
-    running: tuple[TelegramAdapter, Door], fake: MiniTelegram
+    running: tuple[TelegramAdapter, Door], fake: FakeTelegram
 ) -> None:
     adapter, door = running
     fake.user_sends_command(GROUP, ALICE, "/nextq@TeaBot tea")
@@ -148,7 +148,7 @@ async def test_a_command_for_this_bot_is_answered_by_dm_or_in_the_group(
 
 
 async def test_a_nudge_refused_by_dm_goes_to_the_group_as_a_mention_and_is_remembered(
-    running: tuple[TelegramAdapter, Door], fake: MiniTelegram
+    running: tuple[TelegramAdapter, Door], fake: FakeTelegram
 ) -> None:
     adapter, _ = running
     fake.user_says(GROUP, BOB, "A1 hello")  # the bot learns @bob's id here
@@ -166,7 +166,7 @@ async def test_a_nudge_refused_by_dm_goes_to_the_group_as_a_mention_and_is_remem
 
 
 async def test_a_429_is_waited_out_and_the_post_lands_once(
-    running: tuple[TelegramAdapter, Door], fake: MiniTelegram
+    running: tuple[TelegramAdapter, Door], fake: FakeTelegram
 ) -> None:
     adapter, _ = running
     fake.fail_next("sendMessage", status=429, retry_after=1)
@@ -177,19 +177,19 @@ async def test_a_429_is_waited_out_and_the_post_lands_once(
 
 
 async def test_reach_is_the_groups_member_count(
-    running: tuple[TelegramAdapter, Door], fake: MiniTelegram
+    running: tuple[TelegramAdapter, Door], fake: FakeTelegram
 ) -> None:
     adapter, _ = running
     assert await adapter.port.member_count(str(GROUP)) == 42
 
 
-async def test_the_webhook_refuses_a_wrong_or_missing_secret(fake: MiniTelegram) -> None:
+async def test_the_webhook_refuses_a_wrong_or_missing_secret(fake: FakeTelegram) -> None:
     adapter = adapter_for(fake, mode="webhook", webhook_secret=SecretStr("s3cret-tea"))
     door = Door()
     await adapter.start(door)  # type: ignore[arg-type]
     try:
         url = f"http://127.0.0.1:{adapter.webhook_port}/telegram"
-        update = {"update_id": 9, "message": fake._message(GROUP, fake.users[ALICE], "A1 hi")}
+        update = {"update_id": 9, "message": fake.make_message(GROUP, ALICE, "A1 hi")}
         async with aiohttp.ClientSession() as http:
             for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "guess"}):
                 async with http.post(url, json=update, headers=headers) as answer:
@@ -207,3 +207,43 @@ async def _tick() -> None:
     import asyncio
 
     await asyncio.sleep(0.02)
+
+
+async def test_a_question_opens_a_topic_in_a_forum_and_is_replied_to_elsewhere(
+    running: tuple[TelegramAdapter, Door], fake: FakeTelegram
+) -> None:
+    adapter, _ = running
+    plain = await adapter.port.post(
+        str(GROUP), Outgoing("question", "Q1: Why tea?"), start_thread="Q1: Why tea?"
+    )
+    assert plain.thread_id == plain.message_id  # answers reply to the question itself
+    forum = -1009999999999
+    fake.add_group(forum, "Tea forum", is_forum=True)
+    ref = await adapter.port.post(
+        str(forum), Outgoing("question", "Q1: Why tea?"), start_thread="Q1: Why tea?"
+    )
+    [(topic, name)] = fake.topics(forum).items()
+    assert name == "Q1: Why tea?" and ref.thread_id == str(topic)
+    [asked] = fake.sent(forum)
+    assert asked.thread_id == topic  # posted inside its topic
+
+
+async def test_a_post_whose_answer_was_lost_is_sent_again_at_least_once(
+    running: tuple[TelegramAdapter, Door], fake: FakeTelegram
+) -> None:
+    """No history search, no idempotency key: nothing to find, so the retry posts again."""
+    from datetime import UTC, datetime
+
+    from bot.core.ports import PortError
+
+    adapter, _ = running
+    fake.lose_answer_of_next("sendMessage")
+    question = Outgoing("question", "Q1: Why tea?", key="tea/1/question:Q1")
+    with pytest.raises(PortError):
+        await adapter.port.post(str(GROUP), question)
+    found = await adapter.port.find_post(
+        str(GROUP), "tea/1/question:Q1", since=datetime(2026, 12, 1, tzinfo=UTC)
+    )
+    assert found is None
+    await adapter.port.post(str(GROUP), question)
+    assert [m.text for m in fake.sent(GROUP)] == ["Q1: Why tea?"] * 2  # shown twice, not lost

@@ -1,6 +1,5 @@
-"""Telegram: python-telegram-bot against a Bot API server over HTTP, in a forum group (a topic
-per question). Until tests/fakes/telegram_api.py lands, the server is the stopgap in
-tests/telegram/mini_bot_api.py (its names are the shared contract's)."""
+"""Telegram: python-telegram-bot against the fake Bot API (tests/fakes/telegram_api.py) over
+HTTP, in a forum group (a topic per question)."""
 
 from __future__ import annotations
 
@@ -20,7 +19,7 @@ from bot.core.plan import Plan
 from bot.core.service import ChatService
 from bot.export.pictures import recap_pictures
 from tests.conformance.world import DELETES, LOST_ANSWERS, Answer, Post, Said, World
-from tests.telegram.mini_bot_api import MiniTelegram, SentMessage
+from tests.fakes.telegram_api import FakeTelegram, SentMessage
 
 GROUP = -1001234567890
 IDS = {"alice": 1001, "bob": 1002, "kate": 1003, "marco": 1004}
@@ -57,7 +56,7 @@ class TelegramConformance(World):
     async def start(self, plan: Plan, clock: SimClock) -> None:
         self.plan, self.clock = plan, clock
         self._stack = AsyncExitStack()
-        self.fake = await self._stack.enter_async_context(MiniTelegram())
+        self.fake = await self._stack.enter_async_context(FakeTelegram())
         self.fake.now = lambda: clock.now().timestamp()
         self.fake.add_group(GROUP, is_forum=True, members=42)
         for name, user_id in IDS.items():
@@ -90,7 +89,7 @@ class TelegramConformance(World):
             self.adapter.people.saw(user_id, name, GROUP)
 
     async def _delivered(self) -> None:
-        await self.adapter.journal.wait_for(self.fake._next_update - 1)
+        await self.adapter.journal.wait_for(self.fake.next_update_id - 1)
 
     def user_id(self, name: str) -> str:
         return str(IDS[name])
@@ -128,7 +127,7 @@ class TelegramConformance(World):
         await self._delivered()
 
     async def edit(self, said: Said, text: str) -> None:
-        self.fake.user_edits(GROUP, said.raw, text)
+        self.fake.user_edits(GROUP, int(said.id), text)
         await self._delivered()
 
     async def delete(self, said: Said) -> None:
@@ -153,14 +152,14 @@ class TelegramConformance(World):
 
     async def highlight(self, user: str, said: Said) -> Answer:
         def send() -> dict[str, Any]:
-            message = self.fake._message(
+            message = self.fake.make_message(
                 GROUP,
                 self.fake.users[IDS[user]],
                 "/highlight",
                 entities=[{"type": "bot_command", "offset": 0, "length": 10}],
                 reply_to_message=said.raw,
             )
-            self.fake.push_raw_update({"update_id": self.fake._next_update, "message": message})
+            self.fake.push_raw_update({"update_id": self.fake.next_update_id, "message": message})
             return message
 
         return await self._answer_to(user, send)
@@ -170,7 +169,7 @@ class TelegramConformance(World):
 
     async def deliver_twice(self, user: str, text: str) -> Said:
         said = await self.user_says(user, text)
-        update_id = self.fake._next_update - 1
+        update_id = self.fake.next_update_id - 1
         # Telegram again: a webhook retried, or a replay by a process that died before its
         # next getUpdates confirmed the offset
         await self.adapter.inbound.handle_raw({"update_id": update_id, "message": said.raw})
