@@ -318,6 +318,9 @@ class Engine:
         """Make the one transition that is due, if any; True when something changed."""
         chat = chat_of(run)
         steps = self.steps
+        # Read before the event is completed: a platform may forget who was interested then.
+        ended = run.state == RunState.ENDED
+        interested = await self.events.interested(run, chat) if ended else None
         await self.events.sync(run, chat, now)
         if run.state in WAITING:
             if now >= run.scheduled_start:
@@ -333,7 +336,7 @@ class Engine:
             await self.nudger.nudge(run, chat, now)
             return False
         if run.state == RunState.ENDED:
-            return await steps.summarise(run, chat, now)
+            return await steps.summarise(run, chat, now, interested=interested)
         return False
 
     async def _run_wakes(self, run: RunRow, now: datetime) -> list[datetime]:

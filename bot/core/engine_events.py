@@ -159,10 +159,10 @@ class RunEvents:
 
         if state in WAITING and skipped(run, self.plan_chat(chat.id)):
             return step("event:canceled") if rows.event_id else None
-        finished = state in DONE or state == RunState.ENDED or now >= run.end_at
+        finished = state in DONE or state == RunState.ENDED
         if rows.event_id is None:
             # Never create an event of a run that is over (or missed: nobody to invite).
-            if finished or state == RunState.MISSED:
+            if finished or state == RunState.MISSED or now >= run.end_at:
                 return None
             wanted = digest(event_details(run, chat, public_url=self.ctx.public_url))
             return step(f"{SAVE}:1:{wanted}")
@@ -257,7 +257,7 @@ class EventParcel:
 
     @property
     def subject(self) -> str:
-        return f"event step {self.label}"
+        return f"update {self.label}"
 
     @property
     def attempts(self) -> int:

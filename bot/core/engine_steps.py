@@ -132,12 +132,16 @@ class RunSteps:
         claim = PostClaim("outro", "outro", now) if chat.outro else None
         return await self.transition(run, changes, claim) is not None
 
-    async def summarise(self, run: RunRow, chat: Chat, now: datetime) -> bool:
+    async def summarise(
+        self, run: RunRow, chat: Chat, now: datetime, *, interested: int | None = None
+    ) -> bool:
         post = chat.summary.enabled and chat.summary.post_to != "none"
         claim = PostClaim("recap", "recap", now) if post else None
         changes: dict[str, object] = {"state": RunState.SUMMARISED}
         if (reach := await self._reach(chat)) is not None:
             changes["reach"] = reach
+        if interested is not None:
+            changes["interested"] = interested
         return await self.transition(run, changes, claim) is not None
 
     async def _reach(self, chat: Chat) -> int | None:

@@ -91,6 +91,7 @@ class RunView:
     earlier_participants: frozenset[str] = frozenset()
     highlights_per_question: int = 3
     reach: int | None = None
+    interested: int | None = None  # the run's scheduled event, when it had one
     # The plan's ``language``: the stop words, stemmer and background words of the themes.
     language: str = DEFAULT_LANGUAGE
 
@@ -139,6 +140,7 @@ class Stats:
     duration_minutes: int
     answers_per_question: dict[str, int]
     reach: int | None = None
+    interested: int | None = None
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,7 @@ def build_recap(view: RunView, *, public_url: str | None = None) -> Recap:
         duration_minutes=_minutes(view.started_at, view.ended_at),
         answers_per_question={q.id: len(q.answers) for q in questions},
         reach=view.reach,
+        interested=view.interested,
     )
     hosts = sorted({m.user_name for m in host_messages})
     ranked = ranked_words(view, never)
@@ -390,7 +393,8 @@ Mention = Callable[[ParticipantStat], str]
 def headline_text(recap: Recap) -> str:
     """The figures of the parent message: the details go in its thread."""
     s = recap.stats
-    parts = [
+    parts = [] if s.interested is None else [say.INTERESTED.format(count=s.interested)]
+    parts += [
         say.participants(s.participants, new=s.first_timers, returning=s.returning),
         plural(s.messages, "message"),
         plural(s.answers, "answer"),

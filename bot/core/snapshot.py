@@ -118,6 +118,7 @@ async def _read_run_view(store: Store, run_id: int, run: RunRow | None) -> RunVi
         language=chat.language,
         # Channel members when the chat ran: read once the runs table has a ``reach`` column.
         reach=getattr(run, "reach", None),
+        interested=run.interested,
     )
 
 

@@ -202,6 +202,7 @@ NEW_AND_RETURNING = "({new} new, {returning} returning)"
 PARTICIPANTS = "{participants} " + NEW_AND_RETURNING
 MINUTES = "{minutes} min"
 REACH = "reach {members}"
+INTERESTED = "{count} interested"  # in the run's scheduled event (a guild event)
 THANKS = "Thank you {names} for taking part!"
 WELCOME_FIRST_TIMERS = " A warm welcome to our first-timers: {names}."
 NAMES_AND = " and "

@@ -12,7 +12,11 @@ from bot.core.engine import Engine
 from bot.core.events import ChannelRef, Command, User
 from bot.core.plan import Plan, parse_plan
 from bot.core.ports import EventDetails, EventPort, EventStatus, PortError
+from bot.core.recap import headline_text
+from bot.core.service import ChatService
+from bot.core.snapshot import load_run_view
 from bot.core.store import Store
+from bot.export.json_export import run_document
 from tests.fakes.port import FakePort
 
 # Weekly on Mondays at 19:30 in London; British Summer Time starts on Sunday 2027-03-28, so
@@ -151,11 +155,15 @@ async def test_extendchat_moves_the_events_end(store: Store) -> None:
     engine = engine_for(store, clock, port, plan())
     await engine.start()
     await run_until(engine, clock, WINTER + timedelta(minutes=10))
-    from bot.core.service import ChatService
-
     reply = await ChatService(engine).on_command(
-        Command("console", ChannelRef("teachat", "teachat"), User("kate", "kate"), "extendchat",
-                clock.now(), "15")
+        Command(
+            "console",
+            ChannelRef("teachat", "teachat"),
+            User("kate", "kate"),
+            "extendchat",
+            clock.now(),
+            "15",
+        )
     )
     assert reply.text.startswith("Extended by 15m")
     await engine.tick()
@@ -240,3 +248,33 @@ async def test_no_events_without_the_plan_field(store: Store) -> None:
     await engine.start()
     await run_until(engine, clock, WINTER + timedelta(minutes=61))
     assert port.events == {}
+
+
+async def test_the_recap_headline_counts_the_interested(store: Store) -> None:
+    clock = SimClock(WINTER - timedelta(days=2))
+    port = EventfulPort()
+    engine = engine_for(store, clock, port, plan())
+    await engine.start()
+    await run_until(engine, clock, WINTER + timedelta(minutes=30))
+    port.of_run(WINTER)[0].interested = 23
+    await run_until(engine, clock, WINTER + timedelta(minutes=61))
+    (run,) = [r for r in await store.runs_for_chat("tea") if r.scheduled_start == WINTER]
+    recap = await engine.recap(run.id or 0)
+    assert headline_text(recap).startswith("23 interested, 0 participants")
+    (posted,) = [s.message for s in port.sent if s.message.kind == "recap"]
+    assert "23 interested" in posted.text
+    view = await load_run_view(store, run.id or 0)
+    assert run_document(plan().chats[0], view, recap)["stats"]["interested"] == 23
+
+
+async def test_no_event_no_interested_figure(store: Store) -> None:
+    clock = SimClock(WINTER - timedelta(days=2))
+    port = FakePort()  # a platform without events
+    engine = engine_for(store, clock, port, plan())
+    await engine.start()
+    await run_until(engine, clock, WINTER + timedelta(minutes=61))
+    (run,) = [r for r in await store.runs_for_chat("tea") if r.scheduled_start == WINTER]
+    recap = await engine.recap(run.id or 0)
+    assert "interested" not in headline_text(recap)
+    view = await load_run_view(store, run.id or 0)
+    assert run_document(plan().chats[0], view, recap)["stats"]["interested"] is None

@@ -48,6 +48,8 @@ import discord.http
 import yarl
 from aiohttp import WSMsgType, web
 
+from tests.fakes.discord_events import FakeEvents
+
 Json = dict[str, Any]
 Handler = Callable[..., Awaitable[Any]]
 
@@ -295,6 +297,7 @@ class FakeDiscord:
         self._patch: contextlib.ExitStack | None = None
         self.port = 0
         self._routes: list[tuple[str, str, re.Pattern[str], Handler]] = []
+        self.scheduled_events = FakeEvents(self)  # guild scheduled events: discord_events.py
         self._register_routes()
         self.add_guild(guild_name, channel_names, member_names)
 
@@ -1141,6 +1144,7 @@ class FakeDiscord:
                 self._delete_webhook_message,
             ),
         ]
+        table += self.scheduled_events.routes()
         self._routes = [(m, t, _template_regex(t), h) for m, t, h in table]
 
     # ------------------------------------------------------------------ REST: handlers

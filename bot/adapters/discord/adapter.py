@@ -14,6 +14,7 @@ import discord.http
 from bot.adapters.discord.client import Journal, make_client
 from bot.adapters.discord.commands import SlashCommands
 from bot.adapters.discord.config import DiscordConfig
+from bot.adapters.discord.events import missing_manage_events
 from bot.adapters.discord.port import DiscordPort
 from bot.adapters.reach import masked_url, network_reason
 from bot.core.clock import Clock
@@ -118,6 +119,9 @@ class DiscordAdapter:
                     await self._port.resolve_channel(chat.channel)
                 except PortError as exc:
                     log.warning("chat %s: %s", chat.id, exc)
+        mine = [c for c in self.plan.chats if c.platform == self.platform]
+        for line in await missing_manage_events(self._port, mine):
+            log.warning("%s", line)
 
     async def _wait_ready(self) -> None:
         assert self._task is not None

@@ -16,9 +16,11 @@ from bot.settings import Settings
 SCOPES = ("bot", "applications.commands")
 
 
-def bot_permissions() -> discord.Permissions:
-    """What chathost does in a channel, and nothing more."""
+def bot_permissions(*, events: bool = False) -> discord.Permissions:
+    """What chathost does in a channel, and nothing more; ``events``: a plan's chat keeps
+    guild scheduled events (``events: true``)."""
     return discord.Permissions(
+        manage_events=events,  # create, edit, start, end and cancel the chats' events
         view_channel=True,  # see the chat's channel
         send_messages=True,  # questions, intro, outro, recap
         send_messages_in_threads=True,  # question threads, recap details
@@ -30,8 +32,9 @@ def bot_permissions() -> discord.Permissions:
     )
 
 
-def invite_url(client_id: str) -> str:
-    return discord.utils.oauth_url(client_id, permissions=bot_permissions(), scopes=SCOPES)
+def invite_url(client_id: str, *, events: bool = False) -> str:
+    permissions = bot_permissions(events=events)
+    return discord.utils.oauth_url(client_id, permissions=permissions, scopes=SCOPES)
 
 
 def client_id_from_token(token: str) -> str | None:
@@ -45,7 +48,12 @@ def client_id_from_token(token: str) -> str | None:
 
 
 def invite_command(
-    settings: Settings, client_id: str | None, out: TextIO | None = None, err: TextIO | None = None
+    settings: Settings,
+    client_id: str | None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    *,
+    events: bool = False,
 ) -> int:
     """Print the invite URL; 2 with a hint when no application id can be found."""
     out, err = out or sys.stdout, err or sys.stderr
@@ -66,9 +74,10 @@ def invite_command(
     if not wanted.isdigit():
         print(f"{wanted!r} is not an application id (a number such as 1234567890).", file=err)
         return 2
-    print(invite_url(wanted), file=out)
+    print(invite_url(wanted, events=events), file=out)
     print(
-        f"Open it, pick your server, keep the permissions ({bot_permissions().value}). "
+        f"Open it, pick your server, keep the permissions "
+        f"({bot_permissions(events=events).value}). "
         "Then run: chathost run --platform discord",
         file=err,
     )

@@ -27,13 +27,22 @@ def build(context: BuildContext) -> Adapter:
 
 def _invite_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--client-id", help="application id (default: $DISCORD_CLIENT_ID)")
+    parser.add_argument(
+        "--plan", help="the plan (chats.yaml): a chat with events: true adds Manage Events"
+    )
 
 
 def _invite(args: argparse.Namespace) -> int:
     from bot.adapters.discord.invite import invite_command
     from bot.settings import load_settings
 
-    return invite_command(load_settings(), args.client_id)
+    events = False
+    if args.plan:
+        from bot.core.plan import load_plan
+
+        plan = load_plan(args.plan)
+        events = any(c.events for c in plan.chats if c.platform == "discord")
+    return invite_command(load_settings(), args.client_id, events=events)
 
 
 PLUGIN = PlatformPlugin(

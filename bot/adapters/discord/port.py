@@ -23,6 +23,7 @@ import aiohttp
 import discord
 
 from bot.adapters.discord.embeds import THREAD_NAME_LIMIT, Part, Rendered, render
+from bot.adapters.discord.events import DiscordEvents
 from bot.core.events import User
 from bot.core.ports import NothingToFind, Outgoing, PortError, PostedRef
 
@@ -112,7 +113,7 @@ async def platform_call(what: str, call: Awaitable[T]) -> T:
         raise PortError(f"{what}: {exc.__class__.__name__}: {exc}", kind="network") from exc
 
 
-class DiscordPort(NothingToFind):
+class DiscordPort(NothingToFind, DiscordEvents):
     """Implements bot.core.ports.Port for one discord.py client. A retried post needs no
     lookup: it is sent again with the same nonce (made from its key), and Discord answers
     with the message that landed instead of making a copy."""
@@ -126,6 +127,9 @@ class DiscordPort(NothingToFind):
         self._channel_ids: dict[str, int] = {}
         self._recorded: dict[int, _Recorded] = {}
         self._latest: dict[int, Outgoing] = {}
+
+    async def _call(self, what: str, call: Awaitable[T]) -> T:
+        return await platform_call(what, call)  # the events' calls (events.py)
 
     # the Port
 

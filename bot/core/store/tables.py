@@ -58,6 +58,9 @@ class RunRow(SQLModel, table=True):
     # Members of the channel when the chat ended (schema 0003), for the recap; None when the
     # platform could not tell.
     reach: int | None = None
+    # How many said they were interested in the run's scheduled event (schema 0005), read
+    # as the chat ended; None without an event.
+    interested: int | None = None
 
 
 class PostRow(SQLModel, table=True):
