@@ -128,6 +128,8 @@ class World:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        # The chat whose run ``stored_run`` reads: the plan's, or a spontaneous one's id.
+        self.chat_id = CHAT
 
     # lifecycle
 
@@ -233,7 +235,7 @@ class World:
     # what chathost remembers
 
     async def stored_run(self) -> StoredRun:
-        runs = [r for r in await self.store.runs_for_chat(CHAT) if r.started_at is not None]
+        runs = [r for r in await self.store.runs_for_chat(self.chat_id) if r.started_at]
         assert len(runs) == 1, runs
         [run] = runs
         run_id = run.id or 0

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from bot.core import wording as say
-from bot.core.commands import personal, picks, run_control, status
+from bot.core.commands import adhoc, personal, picks, run_control, status
 from bot.core.commands.args import Args, ArgumentsRefused, parse_args
 from bot.core.commands.context import (
     Call,
@@ -37,6 +37,8 @@ CHAT_HANDLERS: Mapping[str, ChatHandler] = MappingProxyType(
         "endchat": run_control.endchat,
         "highlight": picks.highlight,
         "chatstatus": status.chatstatus,
+        "ask": adhoc.ask,
+        "cohost": adhoc.cohost,
     }
 )
 PERSON_HANDLERS: Mapping[str, PersonHandler] = MappingProxyType(
@@ -71,7 +73,11 @@ class Commands:
         return dataclasses.replace(reply, public=True) if spec.public and reply.ok else reply
 
     async def _in_chat(self, spec: CommandSpec, command: Command, args: Args) -> CommandReply:
-        chat = self._chat_for(command, args)
+        if spec.name == "startchat" and args.text("chat") is None and args.text("title"):
+            reply = await adhoc.start(self.services, Call(command, args))
+            self.engine.on_change()
+            return dataclasses.replace(reply, public=reply.ok)
+        chat = await self._chat_for(command, args)
         if isinstance(chat, CommandReply):
             return chat
         if spec.who is Who.HOSTS and not chat.hosted_by(command.user):
@@ -85,11 +91,15 @@ class Commands:
         self.engine.on_change()
         return reply
 
-    def _chat_for(self, command: Command, args: Args) -> Chat | CommandReply:
-        """The chat named by id, else the one planned in the command's channel."""
+    async def _chat_for(self, command: Command, args: Args) -> Chat | CommandReply:
+        """The chat named by id, else a spontaneous one under way in the command's channel,
+        else the one planned there."""
         named = args.text("chat")
         if named is not None:
             return self.engine.plan.chat(named)
+        running = await adhoc.live_here(self.services, Call(command, args))
+        if running is not None and (chat := self.engine.chat_of(running)).spontaneous:
+            return chat
         here = [
             c
             for c in self.engine.plan.chats

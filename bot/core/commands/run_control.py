@@ -8,10 +8,11 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.core import wording as say
-from bot.core.commands.context import ChatCall, Services, clock, no, yes
+from bot.core.commands.context import Call, ChatCall, Services, clock, no, yes
 from bot.core.durations import format_duration
 from bot.core.events import CommandReply
 from bot.core.plan import Chat
+from bot.core.routing import in_channel
 from bot.core.run_states import LIVE, RunState
 from bot.core.store import RunRow
 
@@ -23,6 +24,9 @@ QuestionStep = Callable[[RunRow, Chat, datetime], Awaitable[str | None]]
 async def startchat(services: Services, call: ChatCall) -> CommandReply:
     if call.run is not None and call.run.state in LIVE:
         return no(say.ALREADY_RUNNING.format(title=call.chat.title))
+    running = await live_here(services, call)
+    if running is not None:
+        return no(say.CHANNEL_BUSY.format(title=services.engine.chat_of(running).title))
     await services.engine.start_now(call.chat, services.now())
     return yes(say.STARTED.format(title=call.chat.title))
 
@@ -92,3 +96,15 @@ def live(run: RunRow | None, chat: Chat) -> RunRow | CommandReply:
     if run is None or run.state not in LIVE:
         return no(say.NOT_RUNNING.format(title=chat.title))
     return run
+
+
+async def live_here(services: Services, call: Call) -> RunRow | None:
+    """The run under way in the command's channel (planned or spontaneous), if any: one
+    channel holds one chat at a time."""
+    command = call.command
+    runs = [
+        r
+        for r in await services.store.open_runs()
+        if r.state in LIVE and r.platform == command.platform and in_channel(r, command.channel)
+    ]
+    return max(runs, key=lambda r: r.scheduled_start, default=None)

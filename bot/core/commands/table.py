@@ -94,12 +94,15 @@ DURATION = Arg(
     say.HELP_DURATION_ARG,
 )
 MESSAGE = Arg("message", ArgKind.MESSAGE, say.HELP_MESSAGE_ARG, required=True)
+TITLE = Arg("title", ArgKind.TEXT, say.HELP_TITLE_ARG)
+QUESTION = Arg("question", ArgKind.TEXT, say.HELP_QUESTION_ARG, required=True)
+PERSON = Arg("person", ArgKind.TEXT, say.HELP_PERSON_ARG, required=True)
 UNDO = Arg("undo", ArgKind.SWITCH, say.HELP_UNDO_ARG, words=("off", "no", "undo"))
 
 HIGHLIGHT_MENU = say.HIGHLIGHT_MENU
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    CommandSpec("startchat", Who.HOSTS, say.HELP_STARTCHAT, (CHAT,)),
+    CommandSpec("startchat", Who.HOSTS, say.HELP_STARTCHAT, (CHAT, TITLE)),
     CommandSpec(
         "nextq",
         Who.HOSTS,
@@ -121,6 +124,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
         (DURATION, CHAT),
     ),
     CommandSpec("endchat", Who.HOSTS, say.HELP_ENDCHAT, (CHAT,)),
+    CommandSpec("ask", Who.HOSTS, say.HELP_ASK, (QUESTION,)),
+    CommandSpec("cohost", Who.HOSTS, say.HELP_COHOST, (PERSON,)),
     CommandSpec(
         "highlight",
         Who.HOSTS,

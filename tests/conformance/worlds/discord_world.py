@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.core.clock import SimClock
 from bot.core.commands import command_named
+from bot.core.commands.table import ArgKind
 from bot.core.plan import Plan
 from bot.export.pictures import recap_pictures
 from tests.conformance.world import Answer, Post, Said, WrappedWorld
@@ -79,8 +80,19 @@ class DiscordConformance(WrappedWorld):
         """Discord's options, filled from the text as the command table reads it."""
         options: dict[str, object] = {}
         spec = command_named(name)
-        for arg, word in zip(spec.args if spec else (), args.split(), strict=False):
-            options[arg.name] = True if arg.words else word
+        words = args.split()
+        ids = {c.id for c in self.plan.chats}
+        for arg in spec.args if spec else ():
+            if arg.kind is ArgKind.CHAT:
+                named = next((w for w in words if w in ids), None)
+                if named is not None:
+                    options[arg.name] = named
+                    words.remove(named)
+            elif arg.kind is ArgKind.TEXT and words:
+                options[arg.name], words = " ".join(words), []
+            elif words:
+                word = words.pop(0)
+                options[arg.name] = True if arg.words else word
         callback = await self.h.command(name, user, options or None)
         return _answer(callback.json)
 
