@@ -78,9 +78,11 @@ def format_duration(delta: timedelta) -> str:
     total = int(delta.total_seconds())
     sign = "-" if total < 0 else ""
     total = abs(total)
+    days, total = divmod(total, 86400)
     hours, rest = divmod(total, 3600)
     minutes, seconds = divmod(rest, 60)
     parts = [
+        f"{days}d" if days else "",
         f"{hours}h" if hours else "",
         f"{minutes}m" if minutes else "",
         f"{seconds}s" if seconds else "",

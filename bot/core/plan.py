@@ -6,30 +6,38 @@ Every error is collected before raising, so a host fixes a broken plan in one pa
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Collection, Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cached_property, lru_cache
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     ValidationInfo,
-    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from bot.core.durations import DURATION_PATTERN, format_duration, parse_duration
+from bot.core.durations import format_duration
 from bot.core.events import EVERY_CHAT_HOST, User
 from bot.core.language import DEFAULT_LANGUAGE, LanguageCode
-from bot.core.rrules import RecurrenceError, check_rrule, runs_on
+from bot.core.plan_types import (
+    CLOCK_TIME_PATTERN,
+    QUIET_HOURS_PATTERN,
+    Duration,
+    LocalDateTime,
+    TimeZoneName,
+    checked_rrule,
+    clock_time,
+)
+from bot.core.rrules import runs_on
 from bot.core.yaml_positions import Path as FieldPath
 from bot.core.yaml_positions import PlanError as PlanError
 from bot.core.yaml_positions import PlanIssue as PlanIssue
@@ -38,85 +46,6 @@ from bot.core.yaml_positions import (
     parse_positioned,
     read_positioned,
 )
-
-
-@lru_cache(maxsize=4096)
-def _parse_duration_text(text: str) -> timedelta:
-    return parse_duration(text)
-
-
-def _read_duration(value: object) -> timedelta:
-    """A big plan repeats the same few durations thousands of times: parse each text once.
-    (Errors are not cached; they are raised again, as the first time.)"""
-    return _parse_duration_text(value) if isinstance(value, str) else parse_duration(value)
-
-
-Duration = Annotated[
-    timedelta,
-    BeforeValidator(_read_duration),
-    PlainSerializer(format_duration, return_type=str),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "pattern": DURATION_PATTERN},
-                {"type": "integer", "minimum": 0},
-            ],
-            "description": "A duration: 1h, 1h40m, 57m30s, 12:30 (MM:SS) or seconds.",
-        }
-    ),
-]
-
-
-def _parse_local_datetime(value: object) -> object:
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.strip())
-        except ValueError as exc:
-            shown = json.dumps(value)
-            raise ValueError(f"{shown} is not a date-time (use e.g. 2026-12-01 19:30)") from exc
-    return value
-
-
-LocalDateTime = Annotated[
-    datetime,
-    BeforeValidator(_parse_local_datetime),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "description": "A local date-time in the chat's time zone, e.g. 2026-12-01 19:30.",
-        }
-    ),
-]
-
-
-@lru_cache(maxsize=1024)
-def _checked_rrule(text: str) -> str:
-    """Chats of one community share a few rules; dateutil takes ~0.2 ms to read each one."""
-    try:
-        return check_rrule(text)
-    except RecurrenceError as exc:
-        raise ValueError(str(exc)) from exc
-
-
-def _check_timezone(name: str | None) -> str | None:
-    if name is None:
-        return None
-    if not isinstance(name, str):  # `timezone: yes` reads as a boolean
-        raise ValueError(f"{json.dumps(name, default=str)} is not a time zone name")
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        shown = json.dumps(name)
-        raise ValueError(f"{shown} is not a known time zone (use e.g. Europe/London)") from exc
-    return name
-
-
-TimeZoneName = Annotated[
-    str,
-    BeforeValidator(_check_timezone),
-    WithJsonSchema({"type": "string", "description": "An IANA time zone, e.g. America/New_York."}),
-]
-
 
 # A host entry naming a platform role rather than a person (``role:Tea Hosts``).
 ROLE_PREFIX = "role:"
@@ -168,6 +97,11 @@ class Question(_Strict):
     id: str = Field(pattern=r"^[Qq]\d+$", description="Q1, Q2, ...: answers are labelled A1, A2.")
     text: str = Field(min_length=1)
     at: Duration = Field(description="When to post it, as an offset from the chat's start.")
+    open_for: Duration | None = Field(
+        default=None,
+        description="Async chats: how long it takes answers (e.g. 2d); by default until the "
+        "chat's end.",
+    )
 
     @field_validator("id")
     @classmethod
@@ -206,7 +140,7 @@ class Schedule(_Strict):
     @field_validator("rrule")
     @classmethod
     def _valid_rrule(cls, value: str | None) -> str | None:
-        return None if value is None else _checked_rrule(value)
+        return None if value is None else checked_rrule(value)
 
     @model_validator(mode="after")
     def _start_or_rrule(self) -> Schedule:
@@ -246,6 +180,56 @@ class Summary(_Strict):
     )
 
 
+class Reminders(_Strict):
+    """Async chats: a reminder to people who have not answered an open question yet."""
+
+    before_close: Duration = Field(
+        default=timedelta(hours=12), description="How long before a question closes."
+    )
+    max_per_person: int = Field(default=2, ge=0, le=10, description="Per run.")
+    quiet_hours: str | None = Field(
+        default=None,
+        json_schema_extra={"pattern": QUIET_HOURS_PATTERN},
+        description="No reminder between these local times, e.g. 21:00-08:00, in each "
+        "person's own time zone where the platform tells it, else the chat's.",
+    )
+    via: Literal["dm", "mention"] = "dm"
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _hours(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(QUIET_HOURS_PATTERN, value):
+            raise ValueError(f"{json.dumps(value)}: write HH:MM-HH:MM, e.g. 21:00-08:00")
+        return value
+
+    @property
+    def quiet(self) -> tuple[time, time] | None:
+        """The quiet hours as (from, to) local times; None when there are none."""
+        if self.quiet_hours is None:
+            return None
+        start, end = self.quiet_hours.split("-")
+        return clock_time(start), clock_time(end)
+
+
+class Digest(_Strict):
+    """Async chats: a daily digest of the new answers, at a local time of the chat's zone."""
+
+    at: str = Field(
+        json_schema_extra={"pattern": CLOCK_TIME_PATTERN}, description="Local time, e.g. 17:00."
+    )
+
+    @field_validator("at")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not re.match(CLOCK_TIME_PATTERN, value):
+            raise ValueError(f"{json.dumps(value)}: write a local time HH:MM, e.g. 17:00")
+        return value
+
+    @property
+    def time(self) -> time:
+        return clock_time(self.at)
+
+
 ChatId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$", max_length=64)]
 
 
@@ -264,6 +248,11 @@ class Chat(_Strict):
         description="The platform the chat runs on: one of the installed platform plugins.",
     )
     channel: str = Field(min_length=1, description="Channel name or id where the chat runs.")
+    mode: Literal["live", "async"] = Field(
+        default="live",
+        description="live: a chat of an hour or so; async: questions open for days, with "
+        "reminders and a daily digest.",
+    )
     threads: Literal["none", "per-question", "per-chat"] = "none"
     hosts: list[str] = Field(
         min_length=1,
@@ -281,6 +270,12 @@ class Chat(_Strict):
     questions: list[Question] = Field(default_factory=list)
     nudges: Nudges = Field(default_factory=Nudges)
     summary: Summary = Field(default_factory=Summary)
+    reminders: Reminders | None = Field(
+        default=None, description="Async chats: reminders before a question closes; off if absent."
+    )
+    digest: Digest | None = Field(
+        default=None, description="Async chats: a daily digest of new answers; off if absent."
+    )
     events: bool = Field(
         default=False,
         description="Keep a scheduled event of each run in the platform's own calendar "
@@ -305,6 +300,22 @@ class Chat(_Strict):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone or "UTC")
+
+    @property
+    def is_async(self) -> bool:
+        return self.mode == "async"
+
+    def open_for(self, question: Question) -> timedelta:
+        """How long an async chat's question takes answers: its own ``open_for``, else until
+        the chat's end."""
+        if question.open_for is not None:
+            return question.open_for
+        return self.schedule.duration - question.at
+
+    @property
+    def last_close(self) -> timedelta:
+        """When an async chat's last question closes, from the start: the run ends then."""
+        return max((q.at + self.open_for(q) for q in self.questions), default=timedelta(0))
 
     @cached_property
     def question_ids(self) -> frozenset[str]:
@@ -493,9 +504,42 @@ class _PlanValidator(PositionedValidator):
             elif question.at < previous:
                 self.add(where, "questions must be listed in the order they are posted")
             previous = question.at
+        self._check_mode(chat, base)
         for i, offset in enumerate(chat.announce):
             if offset <= timedelta(0):
                 self.add((*base, "announce", i), "an announcement offset must be before the start")
+
+    def _check_mode(self, chat: Chat, base: FieldPath) -> None:
+        """Settings of one mode are refused in the other: a plan means what it says."""
+        given = chat.model_fields_set
+        if not chat.is_async:
+            for key in ("reminders", "digest"):
+                if key in given:
+                    self.add((*base, key), f"{key} is for async chats (add mode: async)")
+            for i, question in enumerate(chat.questions):
+                if question.open_for is not None:
+                    where = (*base, "questions", i, "open_for")
+                    self.add(where, "open_for is for async chats (add mode: async)")
+            return
+        if "nudges" in given:
+            self.add(
+                (*base, "nudges"),
+                "nudges are for live chats; an async chat has reminders (see README)",
+            )
+        duration = chat.schedule.duration
+        for i, question in enumerate(chat.questions):
+            if question.open_for is None:
+                continue
+            where = (*base, "questions", i, "open_for")
+            closes = question.at + question.open_for
+            if question.open_for <= timedelta(0):
+                self.add(where, "open_for must be longer than zero")
+            elif closes > duration and question.at < duration:
+                self.add(
+                    where,
+                    f"it closes at {format_duration(closes)}, after the chat's end "
+                    f"(duration {format_duration(duration)})",
+                )
 
 
 def plan_json_schema(platforms: Collection[str] | None = None) -> dict[str, Any]:
