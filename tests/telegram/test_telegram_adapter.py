@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 from pydantic import SecretStr
 
-from bot.adapters.telegram.adapter import TelegramAdapter, TelegramOptions
+from bot.adapters.telegram.adapter import TelegramAdapter, TelegramOptions, quiet_http_log
 from bot.adapters.telegram.config import TelegramSettings
 from bot.core.clock import SimClock
 from bot.core.events import Command, CommandReply, PlatformEvent
@@ -247,3 +247,20 @@ async def test_a_post_whose_answer_was_lost_is_sent_again_at_least_once(
     assert found is None
     await adapter.port.post(str(GROUP), question)
     assert [m.text for m in fake.sent(GROUP)] == ["Q1: Why tea?"] * 2  # shown twice, not lost
+
+
+def test_http_requests_are_not_logged_line_by_line_unless_debugging() -> None:
+    root, http = logging.getLogger(), logging.getLogger("httpx")
+    before = root.level, http.level
+    try:
+        root.setLevel(logging.INFO)
+        http.setLevel(logging.NOTSET)
+        quiet_http_log()
+        assert not http.isEnabledFor(logging.INFO)
+        root.setLevel(logging.DEBUG)
+        http.setLevel(logging.NOTSET)
+        quiet_http_log()
+        assert http.isEnabledFor(logging.INFO)
+    finally:
+        root.setLevel(before[0])
+        http.setLevel(before[1])

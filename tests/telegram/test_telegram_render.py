@@ -3,10 +3,12 @@ for its size (counted on the escaped text, as Telegram counts)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 from bot.adapters.telegram import render
 from bot.core.events import User
+from bot.core.recap import QuestionView, RunView, build_recap
 
 
 class _Shown(HTMLParser):
@@ -55,3 +57,13 @@ def test_a_mention_names_the_person_by_id_and_escapes_their_name() -> None:
 def test_a_caption_stays_under_telegrams_photo_limit() -> None:
     caption = render.caption("<" * 2000)
     assert len(caption) <= render.CAPTION_LIMIT and shown(caption) == "<" * (1024 // 4)
+
+
+def test_a_recap_with_nothing_beyond_its_questions_posts_no_empty_part() -> None:
+    start = datetime(2026, 12, 1, 19, 0, tzinfo=UTC)
+    view = RunView(
+        1, "tea", "Tea", "", "done", start, start, start,
+        questions=[QuestionView("Q1", "Why tea?", start)], messages=[],
+    )  # fmt: skip
+    parts = render.recap_parts(build_recap(view))
+    assert [shown(p) for p in parts.details] == ["Q1: Why tea? (0 answers)"]

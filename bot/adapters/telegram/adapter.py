@@ -17,6 +17,7 @@ import contextlib
 import hmac
 import logging
 import time
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -25,6 +26,7 @@ from aiohttp import web
 from telegram import Bot, ChatMember
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBUserWarning
 
 from bot.adapters.reach import masked_url
 from bot.adapters.telegram import commands
@@ -47,6 +49,18 @@ PRIVACY_HELP = (
     "Disable (then remove and re-add it to the group), or make the bot an admin of the group."
 )
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+# _poll calls getUpdates raw on purpose (each update is parsed alone, see the module's
+# docstring); PTB would print a warning suggesting Bot.get_updates on every poll.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning)
+
+
+def quiet_http_log() -> None:
+    """httpx, under python-telegram-bot, logs every request at INFO: a line every long poll
+    and every message sent. The token in those URLs is masked, but the lines drown what
+    chathost says; they show again at DEBUG."""
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class TelegramStartError(UserError):
@@ -127,6 +141,7 @@ class TelegramAdapter:
         return [c.channel for c in self.plan.chats if c.platform == self.platform]
 
     async def start(self, service: ChatService) -> None:
+        quiet_http_log()
         self.inbound.service = service
         await self._connect()
         groups = await self._groups()

@@ -138,5 +138,6 @@ def recap_parts(recap: Recap) -> RecapParts:
         extra += html_lines(say.LINKS.format(urls=" ".join(link.url for link in recap.links)))
     if recap.url:
         extra += html_lines(say.FULL_RECAP.format(url=recap.url))
-    details.append(fit(extra))
+    if extra:  # a recap with no themes, phrases or links has no such part
+        details.append(fit(extra))
     return RecapParts(fit(head), tuple(details))
