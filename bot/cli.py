@@ -213,8 +213,32 @@ def _rehearsal_at(chat: Chat, text: str | None) -> datetime | None:
         raise SettingsError(f"--at: {exc}, in the chat's zone ({chat.timezone})") from None
 
 
+def _make_folder(folder: Path, option: str = "--out") -> None:
+    """Create an output folder up front, so a path that cannot be written is one line before
+    any work is done, not a traceback after it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(
+            f"{option} {folder}: cannot create the folder ({exc.strerror})"
+        ) from None
+
+
+def _write_out(out: Path | None, content: bytes) -> None:
+    """``content`` to ``out``, or to standard output without ``--out``."""
+    if out is None:
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+        return
+    _make_folder(out.parent)
+    try:
+        out.write_bytes(content)
+    except OSError as exc:
+        raise SettingsError(f"--out {out}: cannot write the file ({exc.strerror})") from None
+
+
 def _rehearsal_db(folder: Path) -> str:
-    folder.mkdir(parents=True, exist_ok=True)
+    _make_folder(folder)
     db = folder / "rehearsal.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
@@ -242,12 +266,8 @@ def cmd_export(args: argparse.Namespace, registry: PlatformRegistry) -> int:
 
     config = ArchiveConfig.from_settings(load_settings(), args.db)
     done = asyncio.run(export_run(config.database_url, args.run, args.format, config.public_url))
-    if args.out is None:
-        sys.stdout.buffer.write(done.content)
-        sys.stdout.flush()
-    else:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_bytes(done.content)
+    _write_out(args.out, done.content)
+    if args.out is not None:
         print(f"Wrote {args.out} ({len(done.content)} bytes).", file=sys.stderr)
     return 0
 
@@ -264,12 +284,8 @@ def cmd_calendar(args: argparse.Namespace, registry: PlatformRegistry) -> int:
     except KeyError as exc:
         raise UserError(exc.args[0]) from None
     content = plan_calendar(chats, public_url=settings.public_url, now=SystemClock().now())
-    if args.out is None:
-        sys.stdout.buffer.write(content)
-        sys.stdout.flush()
-    else:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_bytes(content)
+    _write_out(args.out, content)
+    if args.out is not None:
         chats_written = plural(len(chats), "chat")
         print(f"Wrote {args.out} ({chats_written}, {len(content)} bytes).", file=sys.stderr)
     return 0
