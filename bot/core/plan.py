@@ -33,6 +33,7 @@ from bot.core.plan_types import (
     QUIET_HOURS_PATTERN,
     Duration,
     LocalDateTime,
+    PlatformName,
     TimeZoneName,
     checked_rrule,
     clock_time,
@@ -174,7 +175,7 @@ class Summary(_Strict):
     post_to: Literal["channel", "thread", "none"] = Field(
         default="channel", description="Where the recap goes: the chat's channel or its thread."
     )
-    channel: str | None = Field(default=None, description="Another channel for the recap.")
+    channel: PlatformName | None = Field(default=None, description="Another channel for the recap.")
     late_window: Duration = Field(
         default=timedelta(minutes=30), description="Late answers still update the recap."
     )
@@ -247,19 +248,21 @@ class Chat(_Strict):
         min_length=1,
         description="The platform the chat runs on: one of the installed platform plugins.",
     )
-    channel: str = Field(min_length=1, description="Channel name or id where the chat runs.")
+    channel: PlatformName = Field(
+        min_length=1, description="Channel name or id where the chat runs."
+    )
     mode: Literal["live", "async"] = Field(
         default="live",
         description="live: a chat of an hour or so; async: questions open for days, with "
         "reminders and a daily digest.",
     )
     threads: Literal["none", "per-question", "per-chat"] = "none"
-    hosts: list[str] = Field(
+    hosts: list[PlatformName] = Field(
         min_length=1,
         description="User names or ids who may run commands, or role:<name or id> for everyone "
         "holding that platform role.",
     )
-    cohosts: list[str] = Field(default_factory=list)
+    cohosts: list[PlatformName] = Field(default_factory=list)
     timezone: TimeZoneName | None = None
     schedule: Schedule
     announce: list[Duration] = Field(
@@ -365,12 +368,12 @@ class AdHoc(_Strict):
     """Spontaneous chats (``/startchat TITLE`` with no plan entry): who may start one, where,
     and the settings a planned chat would have written out."""
 
-    hosts: list[str] | None = Field(
+    hosts: list[PlatformName] | None = Field(
         default=None,
         description="Who may start one: names, ids or role:<name or id>; default: every host "
         "and co-host of the plan's chats.",
     )
-    channels: list[str] | None = Field(
+    channels: list[PlatformName] | None = Field(
         default=None, description="Where one may be started; default: any channel the bot is in."
     )
     duration: Duration = Field(

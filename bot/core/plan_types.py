@@ -86,6 +86,27 @@ def _check_timezone(name: str | None) -> str | None:
     return name
 
 
+def _digits_as_text(value: object) -> object:
+    """A channel or person id written bare (``channel: -1001234567890``, ``hosts: [42]``) is
+    read by YAML as a number; its digits are the id people meant. (YAML ints are exact in
+    Python, so nothing is lost; a bool or a float is left for the type check to refuse.)"""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+PlatformName = Annotated[
+    str,
+    BeforeValidator(_digits_as_text),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "minLength": 1}, {"type": "integer"}],
+            "description": "A name (general, @kate) or a platform's numeric id.",
+        }
+    ),
+]
+
+
 TimeZoneName = Annotated[
     str,
     BeforeValidator(_check_timezone),

@@ -90,6 +90,20 @@ chats:
     assert len(found) == 4  # the first chat's own errors stop its deeper checks
 
 
+def test_an_id_written_as_a_bare_number_is_that_id() -> None:
+    """Telegram groups, Discord channels and people are numbers; YAML reads them as ints."""
+    text = GOOD.replace("channel: tea", "channel: -1001234567890").replace(
+        "hosts: [kate]", "hosts: [kate, 123456789012345678]"
+    )
+    chat = parse_plan(text).chats[0]
+    assert chat.channel == "-1001234567890"
+    assert chat.hosts == ["kate", "123456789012345678"]
+    assert chat.hosted_by(User("123456789012345678", "someone"))
+    assert issues_of(GOOD.replace("channel: tea", "channel: yes")) == [
+        "chats.yaml:6:14 chats[0].channel: true: Input should be a valid string"
+    ]
+
+
 def test_semantic_errors_point_at_the_field() -> None:
     text = GOOD.replace('{id: q2, at: "57m30s"', '{id: Q1, at: "2h"')
     found = issues_of(text)
