@@ -80,7 +80,7 @@ CASES = {
     "run, missing token": (["run", "slack.yaml"], ExitCode.BAD_SETTINGS, "slack (chats: s) needs SLACK_BOT_TOKEN"),
     "run, missing tokens of a mode": (["run", "slack.yaml", "--slack-mode", "http"], ExitCode.BAD_SETTINGS, "slack (chats: s) needs SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET"),
     "run, platform not installed": (["run", "slack.yaml", "--platform", "irc"], ExitCode.BAD_SETTINGS, "invalid choice: 'irc'"),
-"calendar, --out under a file": (["calendar", str(GOOD_PLAN), "--out", "a-file/tea.ics"], ExitCode.BAD_SETTINGS, "--out a-file: cannot create the folder"),
+    "calendar, --out under a file": (["calendar", str(GOOD_PLAN), "--out", "a-file/tea.ics"], ExitCode.BAD_SETTINGS, "--out a-file: cannot create the folder"),
     "calendar, --out is a folder": (["calendar", str(GOOD_PLAN), "--out", "."], ExitCode.BAD_SETTINGS, "--out .: cannot write the file (Is a directory)"),
     "rehearse, --out under a file": (["rehearse", str(GOOD_PLAN), "--chat", "tuesday-tea", "--out", "a-file/demo"], ExitCode.BAD_SETTINGS, "--out a-file/demo: cannot create the folder"),
     "unknown subcommand": (["frobnicate"], ExitCode.BAD_SETTINGS, "invalid choice"),

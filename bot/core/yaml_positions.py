@@ -110,7 +110,7 @@ class _Refused(Exception):
 
 
 def _shown_tag(tag: str) -> str:
-    return f"!!{tag[len(_CORE):]}" if tag.startswith(_CORE) else tag
+    return f"!!{tag[len(_CORE) :]}" if tag.startswith(_CORE) else tag
 
 
 def _tag_problem(tag: str) -> str:
@@ -450,6 +450,23 @@ def model_at(root: type[BaseModel], path: Path) -> type[BaseModel] | None:
     return model
 
 
+# Characters YAML will not take at the start of a plain value, and what the host meant.
+_SYNTAX_HINTS = {
+    "@": 'a value starting with @ must be quoted, e.g. "@teachat"',
+    "`": "a value starting with ` must be quoted",
+    "\t": "indent with spaces, not tabs",
+}
+
+
+def _syntax_hint(text: str, line: int, col: int) -> str:
+    """libyaml says "found character that cannot start any token" without the character; the
+    common cases (an @name, a tab) get the fix spelled out."""
+    lines = text.splitlines()
+    row = lines[line - 1] if 0 < line <= len(lines) else ""
+    found = row[col - 1 : col]
+    return f" ({_SYNTAX_HINTS[found]})" if found in _SYNTAX_HINTS else ""
+
+
 def parse_positioned(text: str, filename: str) -> PositionedDoc:
     """Like ``load_positioned``, but a syntax error becomes a PlanError with its position."""
     try:
@@ -461,6 +478,7 @@ def parse_positioned(text: str, filename: str) -> PositionedDoc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = getattr(exc, "problem", None) or str(exc)
+        problem += _syntax_hint(text, line, col)
         issue = PlanIssue(filename, line, col, "(syntax)", f"YAML syntax error: {problem}")
         raise PlanError([issue]) from exc
     if doc.problems:

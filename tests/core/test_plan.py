@@ -129,6 +129,13 @@ def test_yaml_syntax_error_has_a_position() -> None:
     assert found[0].startswith("chats.yaml:3:1 (syntax): YAML syntax error")
 
 
+def test_the_usual_syntax_slips_say_how_to_fix_them() -> None:
+    [at] = issues_of(GOOD.replace("channel: tea", "channel: @teachat"))
+    assert at.startswith("chats.yaml:6:14 (syntax)") and 'must be quoted, e.g. "@teachat"' in at
+    [tab] = issues_of(GOOD.replace("    title: Tea", "\ttitle: Tea"))
+    assert "indent with spaces, not tabs" in tab
+
+
 def test_missing_file_is_a_plan_error(tmp_path: Path) -> None:
     with pytest.raises(PlanError, match="cannot read"):
         load_plan(tmp_path / "nope.yaml")
