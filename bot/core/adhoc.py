@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.events import ChannelRef, User
-from bot.core.plan import Chat, Plan, Question, Schedule
+from bot.core.plan import EXTRA_PREFIX, Chat, Plan, Question, Schedule
 
 ADHOC_PREFIX = "adhoc-"
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
@@ -61,10 +61,21 @@ def adhoc_chat(
     )
 
 
-def with_question(chat: Chat, text: str, at: timedelta) -> tuple[Chat, Question]:
-    """``chat`` with ``text`` added as its next question, asked ``at`` after the start."""
-    question = Question(id=f"Q{len(chat.questions) + 1}", text=text, at=max(at, timedelta(0)))
-    return chat.model_copy(update={"questions": [*chat.questions, question]}), question
+def with_question(
+    chat: Chat, text: str, at: timedelta, position: int | None = None
+) -> tuple[Chat, Question]:
+    """``chat`` with ``text`` asked ``at`` after the start, placed at ``position`` (right after
+    the questions already out; default: last). A spontaneous chat's questions are Q1, Q2...;
+    a planned one's extra questions are X1, X2..., so the plan's later questions keep their
+    ids, their places after it and their times."""
+    if chat.spontaneous:
+        question_id = f"Q{len(chat.questions) + 1}"
+    else:
+        question_id = f"{EXTRA_PREFIX}{sum(q.extra for q in chat.questions) + 1}"
+    question = Question(id=question_id, text=text, at=max(at, timedelta(0)))
+    where = len(chat.questions) if position is None else position
+    questions = [*chat.questions[:where], question, *chat.questions[where:]]
+    return chat.model_copy(update={"questions": questions}), question
 
 
 def with_cohost(chat: Chat, person: str) -> Chat:

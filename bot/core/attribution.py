@@ -15,8 +15,10 @@ from typing import Literal
 Reason = Literal["thread", "label", "reply", "open", "pre-chat", "post-chat"]
 
 # A label is A or Q, a number, then something that is not a letter or digit ("A1Trust" and
-# "a Q about" are not labels). Markdown emphasis around it (*A1*) is tolerated.
-_LABEL = re.compile(r"[*_~]*([AaQq])(\d{1,3})(?![A-Za-z0-9])")
+# "a Q about" are not labels). Markdown emphasis around it (*A1*) is tolerated. An extra
+# question added with /ask to a planned chat (X1) is answered with AX1 (or X1): no label of a
+# planned question (A1, Q1) can name it.
+_LABEL = re.compile(r"[*_~]*([AaQq]?[Xx]|[AaQq])(\d{1,3})(?![A-Za-z0-9])")
 _RETWEET = re.compile(r"\b(?:RT|QT|MT)\s+@[^\s:]+:?\s*", re.IGNORECASE)
 _LEADING_QUOTE = re.compile(r"^(?:\s*>+\s?)+")
 
@@ -38,6 +40,17 @@ class Attribution:
     reason: Reason
 
 
+def answer_label(question_id: str) -> str:
+    """The label people start an answer to ``question_id`` with: A1 for Q1, AX1 for X1."""
+    return "A" + (question_id[1:] if question_id.startswith("Q") else question_id)
+
+
+def _named(match: re.Match[str]) -> str:
+    """The question id a label names: Q2 for ``A2`` or ``q2``, X1 for ``AX1`` or ``x1``."""
+    letter = "X" if match.group(1)[-1] in "Xx" else "Q"
+    return f"{letter}{int(match.group(2))}"
+
+
 def find_label(text: str, question_ids: Collection[str]) -> str | None:
     """The question a label names, if the label stands where labels stand and exists."""
     stripped = text.lstrip()
@@ -45,7 +58,7 @@ def find_label(text: str, question_ids: Collection[str]) -> str | None:
         stripped = _LEADING_QUOTE.sub("", text).lstrip()
     match = _LABEL.match(stripped)
     if match:
-        question_id = f"Q{int(match.group(2))}"
+        question_id = _named(match)
         if question_id in question_ids:
             return question_id
     if "@" not in stripped:  # no retweet marker, so no later place for a label
@@ -53,7 +66,7 @@ def find_label(text: str, question_ids: Collection[str]) -> str | None:
     for marker in _RETWEET.finditer(stripped):
         match = _LABEL.match(stripped, marker.end())
         if match:
-            question_id = f"Q{int(match.group(2))}"
+            question_id = _named(match)
             if question_id in question_ids:
                 return question_id
     return None

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from bot.core import wording
 from bot.core.archive_links import chat_calendar
+from bot.core.attribution import answer_label
 from bot.core.delivery import CLAIM_LEASE, MAX_ATTEMPTS, RETRY_BASE, Courier, ToChannel
 from bot.core.durations import format_duration
 from bot.core.engine_context import EngineContext, chat_of
@@ -100,7 +101,10 @@ class RunPosts:
         if post.kind == "question":
             question = chat.question(post.question_id or "")
             assert question is not None
-            text = wording.question_post(question.id, question.text, tag=chat.tag)
+            label = answer_label(question.id) if question.extra else ""
+            text = wording.question_post(
+                question.id, question.text, tag=chat.tag, extra_label=label
+            )
             start = (
                 wording.question_thread(question.id, question.text)
                 if chat.threads == "per-question"

@@ -94,8 +94,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# The plan's question ids; the letter X marks a question a host added with /ask to a planned
+# run (X1, X2...: answered with AX1), so no typed label (A1 is Q1's) can mistake one for the
+# other, and the plan's later questions keep their ids. X ids live in a run's snapshot only.
+PLANNED_ID = r"^[Qq]\d+$"
+EXTRA_PREFIX = "X"
+
+
 class Question(_Strict):
-    id: str = Field(pattern=r"^[Qq]\d+$", description="Q1, Q2, ...: answers are labelled A1, A2.")
+    id: str = Field(pattern=r"^[QqXx]\d+$", description="Q1, Q2, ...: answers are labelled A1, A2.")
     text: str = Field(min_length=1)
     at: Duration = Field(description="When to post it, as an offset from the chat's start.")
     open_for: Duration | None = Field(
@@ -112,6 +119,11 @@ class Question(_Strict):
     @property
     def number(self) -> int:
         return int(self.id[1:])
+
+    @property
+    def extra(self) -> bool:
+        """Added with /ask to a planned run, not planned."""
+        return self.id.startswith(EXTRA_PREFIX)
 
 
 class Schedule(_Strict):
@@ -494,6 +506,12 @@ class _PlanValidator(PositionedValidator):
         self.check_unique(
             [q.id for q in chat.questions], lambda i: (*base, "questions", i, "id"), "question id"
         )
+        for i, question in enumerate(chat.questions):
+            if question.extra:
+                self.add(
+                    (*base, "questions", i, "id"),
+                    f"{question.id}: X ids are given to questions added with /ask; use Q1, Q2...",
+                )
         duration = chat.schedule.duration
         previous = timedelta(-1)
         for i, question in enumerate(chat.questions):
@@ -555,6 +573,7 @@ def plan_json_schema(platforms: Collection[str] | None = None) -> dict[str, Any]
     chat = schema["$defs"]["Chat"]
     del chat["properties"]["spontaneous"]  # the bot's own mark, not a plan key
     chat["properties"]["questions"]["minItems"] = 1
+    schema["$defs"]["Question"]["properties"]["id"]["pattern"] = PLANNED_ID  # X ids: /ask's
     chat["required"] = [*chat["required"], "questions"]
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "chathost chat plan (chats.yaml)"

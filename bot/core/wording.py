@@ -23,6 +23,8 @@ from datetime import datetime
 # Posts of a run.
 INTRO = "Welcome to {title}! Questions come as Q1, Q2...; answer with A1, A2..."
 QUESTION = "{question_id}: {question}"
+# A question a host added to a planned chat with /ask: its label (AX1) is not the usual A1.
+EXTRA_QUESTION = "{question_id}: {question} (an extra question: answer with {label})"
 ANNOUNCEMENT = (
     "{title} {tag} starts {start:%a %d %b %H:%M} {zone} and runs {duration}.\n"
     "The questions:\n{preview}"
@@ -62,7 +64,11 @@ def question(question_id: str, text: str) -> str:
     return QUESTION.format(question_id=question_id, question=text)
 
 
-def question_post(question_id: str, text: str, *, tag: str) -> str:
+def question_post(question_id: str, text: str, *, tag: str, extra_label: str = "") -> str:
+    """``extra_label``: how to answer a question added with /ask (``AX1``), said in its post."""
+    if extra_label:
+        posted = EXTRA_QUESTION.format(question_id=question_id, question=text, label=extra_label)
+        return tagged(posted, tag)
     return tagged(question(question_id, text), tag)
 
 
@@ -144,7 +150,7 @@ HELP_CHATSTATUS = "Where the chat stands: state, open question, next question, c
 HELP_CHATS = "Upcoming chats, in your own time zone"
 HELP_QUIETCHAT = "No nudges for me (/quietchat off to undo)"
 HELP_FORGETME = "Delete my stored messages, reactions and nudges"
-HELP_ASK = "Post a question now, as the next one of a spontaneous chat"
+HELP_ASK = "Post a question now (in a planned chat, an extra one: X1, X2...)"
 HELP_COHOST = "Make someone a co-host of this run only"
 HELP_TITLE_ARG = "A spontaneous chat's title (not a plan chat id), optionally ending in #tag"
 HELP_QUESTION_ARG = "The question, as it should be posted"
@@ -168,7 +174,6 @@ ADHOC_NOBODY = "nobody (the plan lists no hosts)"
 ADHOC_WRONG_CHANNEL = "Spontaneous chats can only be started in: {channels}."
 ADHOC_STARTED = "Started {title}{tag}. Ask questions with /ask; /endchat ends it."
 ASKED = "Posted {question}."
-ASK_ONLY_SPONTANEOUS = "/ask adds questions to spontaneous chats; /nextq posts the plan's next."
 COHOST_ADDED = "{person} co-hosts this run of {title}."
 ALL_QUESTIONS_OUT = "All questions are out. /endchat finishes the chat."
 NOTHING_TO_SKIP = "There is no question left to skip."

@@ -1,15 +1,17 @@
 """Spontaneous chats on every platform: a host opens one with ``/startchat TITLE #tag`` where
 no plan entry is named, types the questions with ``/ask`` as the event goes, people answer by
-label, and ``/endchat`` brings the same recap as a planned chat. Refusals: not allowed, and a
-channel whose chat is running.
+label, and ``/endchat`` brings the same recap as a planned chat. Refusals: not allowed, outside
+``adhoc.channels``, and a channel whose chat is running. ``/ask`` in a planned chat adds an
+extra question (X1); a restart mid-chat resumes a spontaneous chat.
 
 The world's plan schedules its chat at minute 10 in the same channel; these scenarios finish
 before it would start."""
 
 from __future__ import annotations
 
+from bot.core.plan import AdHoc
 from bot.core.run_states import RunState
-from tests.conformance.world import Answer, World
+from tests.conformance.world import CHAT, Answer, World
 
 
 async def start_spontaneous(world: World, user: str, title: str) -> Answer:
@@ -91,3 +93,78 @@ async def test_a_cohost_for_this_run_may_ask(world: World) -> None:
     assert added.text == "alice co-hosts this run of Keynote live."
     assert (await world.command("alice", "ask", "What did you notice?")).text == "Posted Q1."
     assert world.questions() == ["Q1"]
+
+
+async def test_a_spontaneous_chat_outside_the_adhoc_channels_is_refused(world: World) -> None:
+    only = AdHoc(channels=["events", "keynotes"])
+    world.engine.plan = world.engine.plan.model_copy(update={"adhoc": only})
+    refused = await world.command("kate", "startchat", "Keynote live")
+    assert refused.private
+    assert refused.text == "Spontaneous chats can only be started in: events, keynotes."
+    assert world.posts() == []
+
+
+async def test_ask_in_a_planned_chat_adds_an_extra_question_and_keeps_the_plans(
+    world: World,
+) -> None:
+    """X1 goes out at once after the open Q1; A1 still means Q1, AX1 (or X1) means X1, and
+    the plan's Q2 and Q3 keep their ids and times."""
+    await world.command("kate", "startchat")  # the plan's chat: Q1 at 5, Q2 at 20, Q3 at 40
+    await world.at(5)
+    asked = await world.command("marco", "ask", "Who is here for the first time?")
+    assert asked.text == "Posted X1."
+    assert world.questions() == ["Q1", "X1"]
+    assert "answer with AX1" in world.posts()[-1].text
+    await world.user_says("alice", "AX1 me, from Leeds")
+    await world.user_says("bob", "A1 learning in public")
+    await world.user_says("bob", "first time too!")  # unlabelled: the open question, X1
+    status = await world.command("alice", "chatstatus")
+    assert "X1 of 4 open" in status.text and "next Q2 at " in status.text
+
+    await world.at(19)
+    assert world.questions() == ["Q1", "X1"]  # Q2 keeps its time
+    await world.at(20)
+    assert world.questions() == ["Q1", "X1", "Q2"]
+    assert (await world.command("kate", "nextq")).text == "Posted Q3."
+    await world.user_says("alice", "X1 and Q3's too")
+    await world.at(60)
+
+    stored = await world.stored_run()
+    assert {m.text: m.question_id for m in stored.messages} == {
+        "AX1 me, from Leeds": "X1",
+        "A1 learning in public": "Q1",
+        "first time too!": "X1",
+        "X1 and Q3's too": "X1",
+    }
+    snapshot = world.engine.chat_of(stored.run)
+    assert [(q.id, q.at) for q in snapshot.questions if not q.extra] == [
+        (q.id, q.at) for q in world.engine.plan.chat(CHAT).questions
+    ]
+    assert [q.id for q in stored.recap.questions] == ["Q1", "X1", "Q2", "Q3"]
+    assert "Who is here for the first time?" in world.recap_shown()
+
+
+async def test_a_restart_mid_spontaneous_chat_resumes_it(world: World) -> None:
+    await start_spontaneous(world, "kate", "Keynote live #kn")
+    await world.at(1)
+    assert (await world.command("kate", "ask", "What struck you?")).text == "Posted Q1."
+    await world.user_says("alice", "A1 before the restart")
+
+    await world.restart()  # the process was killed and started again
+    await world.user_says("bob", "A1 after the restart")
+    assert (await world.command("kate", "ask", "And now?")).text == "Posted Q2."
+    await world.user_says("alice", "A2 after the restart, in Q2")
+    assert world.questions() == ["Q1", "Q2"]
+    assert (await world.command("kate", "endchat")).text.startswith("Ended Keynote live")
+    await world.at(3)
+
+    stored = await world.stored_run()
+    assert {m.text: m.question_id for m in stored.messages} == {
+        "A1 before the restart": "Q1",
+        "A1 after the restart": "Q1",
+        "A2 after the restart, in Q2": "Q2",
+    }
+    assert [(q.id, len(q.answers)) for q in stored.recap.questions] == [("Q1", 2), ("Q2", 1)]
+    texts = [p.text for p in world.posts()]
+    assert world.questions() == ["Q1", "Q2"]  # each once, across both processes
+    assert texts[-1].startswith("Recap: Keynote live")

@@ -110,7 +110,7 @@ class StoredRun:
         return post
 
 
-QUESTION = re.compile(r"(Q\d+): ")
+QUESTION = re.compile(r"([QX]\d+): ")  # X1: an extra question, added with /ask
 
 
 class World:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.attribution import Context, attribute, find_label
+from bot.core.attribution import Context, answer_label, attribute, find_label
 
 QS = frozenset({"Q1", "Q2", "Q3", "Q4", "Q10"})
 
@@ -35,6 +35,32 @@ QS = frozenset({"Q1", "Q2", "Q3", "Q4", "Q10"})
 )
 def test_labels(text: str, expected: str | None) -> None:
     assert find_label(text, QS) == expected
+
+
+WITH_EXTRA = frozenset({"Q1", "X1", "Q2", "Q3"})  # X1: added with /ask after Q1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("AX1 me, from Leeds", "X1"),
+        ("X1 me too", "X1"),
+        ("ax1: lower case", "X1"),
+        ("*AX1* in bold", "X1"),
+        ("RT @bob: AX1 so true", "X1"),
+        ("A1 still the first", "Q1"),  # no typed label of a planned question names X1
+        ("Q1 still the first", "Q1"),
+        ("AX2 no such question", None),
+        ("AX1y", None),
+        ("X11 is a window system", None),
+    ],
+)
+def test_labels_of_an_extra_question(text: str, expected: str | None) -> None:
+    assert find_label(text, WITH_EXTRA) == expected
+
+
+def test_the_label_people_answer_with() -> None:
+    assert [answer_label(q) for q in ("Q1", "Q10", "X1", "X12")] == ["A1", "A10", "AX1", "AX12"]
 
 
 def ctx(**kw: object) -> Context:

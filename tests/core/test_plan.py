@@ -247,3 +247,12 @@ def test_the_schema_describes_the_adhoc_section() -> None:
         "summary",
     }
     assert {"enum": ["on", "off"]} in adhoc["properties"]["nudges"]["anyOf"]
+
+
+def test_x_ids_belong_to_questions_added_with_ask_not_to_a_plan() -> None:
+    found = issues_of(GOOD.replace("{id: q2,", "{id: x1,"))
+    assert any(
+        "X1: X ids are given to questions added with /ask; use Q1, Q2..." in f for f in found
+    )
+    question = plan_json_schema()["$defs"]["Question"]
+    assert question["properties"]["id"]["pattern"] == "^[Qq]\\d+$"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import discord
 
 from bot.core import wording as say
+from bot.core.attribution import answer_label as label_of
 from bot.core.ports import Outgoing
 from bot.core.recap import QuestionRecap, Recap, plural, said_lines
 from bot.core.text import split_text
@@ -99,7 +100,7 @@ def pack(embeds: Iterable[discord.Embed], content: str | None = None) -> list[Pa
 
 
 def answer_label(question_id: str | None) -> str:
-    return f"A{question_id[1:]}" if question_id else "A1"
+    return label_of(question_id) if question_id else "A1"
 
 
 def render(message: Outgoing, mention: str = "") -> Rendered:

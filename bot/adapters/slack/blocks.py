@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.core import wording as say
+from bot.core.attribution import answer_label
 from bot.core.events import CommandReply
 from bot.core.ports import Outgoing
 from bot.core.recap import QuestionRecap, Recap, plural, said_lines
@@ -125,10 +126,6 @@ def render(
     if mention and message.mention is not None:
         text = f"<@{message.mention.id}> {text}"
     return [SlackMessage(part) for part in split_text(text, MAX_TEXT) or [""]]
-
-
-def answer_label(question_id: str) -> str:
-    return "A" + question_id[1:]
 
 
 def question_message(message: Outgoing, *, threaded: bool) -> SlackMessage:

@@ -41,20 +41,20 @@ async def start(services: Services, call: Call) -> CommandReply:
 
 
 async def ask(services: Services, call: ChatCall) -> CommandReply:
-    """Post the typed question at once, as the run's next question."""
+    """Post the typed question at once, right after the questions already out: a spontaneous
+    chat's next (Q3), or an extra one in a planned chat (X1), before its next planned one."""
     run = live(call.run, call.chat)
     if isinstance(run, CommandReply):
         return run
     current = services.engine.chat_of(run)  # as read under the lock: every question so far
-    if not current.spontaneous:
-        return no(say.ASK_ONLY_SPONTANEOUS)
     now = services.now()
     started = run.started_at or now
     offset = now - started - timedelta(seconds=run.shift_seconds)
-    chat, question = with_question(current, call.args.text("question") or "", offset)
+    text = call.args.text("question") or ""
+    chat, question = with_question(current, text, offset, run.next_question)
     changes = {
         "plan_json": chat.model_dump_json(),
-        "next_question": len(chat.questions),
+        "next_question": run.next_question + 1,
         "current_question": question.id,
         "current_question_at": now,
     }

@@ -86,7 +86,10 @@ class Commands:
         run = await self._run_of(chat)
         async with self.engine.run_lock(run.id if run else -1):
             run = await self._run_of(chat)
-            call = ChatCall(command, args, chat, run)
+            # The chat as its run keeps it: the questions /ask added, in their places (the
+            # plan's list would name the wrong next question once X1 is in).
+            current = self.engine.chat_of(run) if run is not None else chat
+            call = ChatCall(command, args, current, run)
             reply = await CHAT_HANDLERS[spec.name](self.services, call)
         self.engine.on_change()
         return reply
