@@ -12,7 +12,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
-Reason = Literal["thread", "label", "reply", "open", "pre-chat", "post-chat"]
+# "closed": an async chat's answer that came after its question's window and late window.
+Reason = Literal["thread", "label", "reply", "open", "pre-chat", "post-chat", "closed"]
 
 # A label is A or Q, a number, then something that is not a letter or digit ("A1Trust" and
 # "a Q about" are not labels). Markdown emphasis around it (*A1*) is tolerated. An extra
@@ -49,6 +50,10 @@ def _named(match: re.Match[str]) -> str:
     """The question id a label names: Q2 for ``A2`` or ``q2``, X1 for ``AX1`` or ``x1``."""
     letter = "X" if match.group(1)[-1] in "Xx" else "Q"
     return f"{letter}{int(match.group(2))}"
+
+
+# What such an answer is stored as: kept, but it answers no question.
+TOO_LATE = Attribution(None, "closed")
 
 
 def find_label(text: str, question_ids: Collection[str]) -> str | None:

@@ -35,6 +35,7 @@ from bot.core.delivery import (
     RETRY_BASE,
     Courier,
 )
+from bot.core.engine_async import QuestionCloser
 from bot.core.engine_context import (
     EngineContext,
     EngineError,
@@ -113,6 +114,7 @@ class Engine:
         self.posts = RunPosts(self.ctx, courier)
         self.nudger = Nudger(self.ctx, courier)
         self.steps = RunSteps(self.ctx, self.agenda, self.posts)
+        self.closer = QuestionCloser(self.ctx, self.posts)
         self.events = RunEvents(self.ctx, courier, self._plan_chat)
         self._ensured: set[tuple[str, datetime]] = set()
         self._next_creation: dict[str, datetime | None] = {}  # chat id -> its next run's
@@ -213,6 +215,7 @@ class Engine:
                 settled = await self.advance(run.id or 0, run)
                 if settled is None or settled.state not in OPEN:
                     self.agenda.forget(run.id or 0)
+                    self.closer.forget(run.id or 0)
                 else:
                     wakes = await self._run_wakes(settled, self.clock.now())
                     self.agenda.record(settled, min(wakes, default=None))
@@ -329,6 +332,8 @@ class Engine:
                 return await steps.start(run, chat, run.scheduled_start)
             return await steps.announce(run, chat, now)
         if run.state == RunState.RUNNING:
+            if chat.is_async:  # a question that closed by now gets its note before the end
+                await self.closer.close_due(run, chat, now)
             if now >= run.end_at:
                 return await steps.end(run, chat, now)
             if await steps.post_due_question(run, chat, now):
@@ -353,6 +358,8 @@ class Engine:
             times.append(question_due(run, chat, run.next_question))
         if (nudge := await self.nudger.next_time(run, chat)) is not None:
             times.append(nudge)
+        if (close := self.closer.next_close(run, chat, now)) is not None:
+            times.append(close)
         return times
 
     # what the commands ask of the engine

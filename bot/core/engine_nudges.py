@@ -217,4 +217,4 @@ class NudgeParcel:
 
 def nudging(chat: Chat) -> bool:
     """Whether the chat can nudge anyone at all: if not, who spoke need not be read."""
-    return chat.nudges.enabled and chat.nudges.max_per_person > 0
+    return not chat.is_async and chat.nudges.enabled and chat.nudges.max_per_person > 0

@@ -26,6 +26,7 @@ from bot.core.ports import Attachment, Outgoing, PortError, PostedRef
 from bot.core.recap import Recap, build_recap, recap_text
 from bot.core.snapshot import load_run_view
 from bot.core.store import PostRow, RunRow
+from bot.core.windows import CLOSE_KIND, closing_note, windows
 
 log = logging.getLogger("chathost.engine")
 
@@ -112,6 +113,8 @@ class RunPosts:
             )
             message = Outgoing("question", text, question_id=question.id, **base)
             return message, per_chat_thread, start
+        if post.kind == CLOSE_KIND:
+            return await self._closing_note(run, chat, post, per_chat_thread)
         if post.kind == "outro":
             return Outgoing("outro", chat.outro, **base), per_chat_thread, None
         recap = await self.recap(run.id or 0)
@@ -119,6 +122,23 @@ class RunPosts:
         files = await self._illustrations(recap)
         message = Outgoing("recap", recap_text(recap), recap=recap, attachments=files, **base)
         return message, thread, None
+
+    async def _closing_note(
+        self, run: RunRow, chat: Chat, post: PostRow, per_chat_thread: str | None
+    ) -> Rendered:
+        """In the question's own thread (else the chat's, else the channel): its answers by
+        the time it closed, so a retry says the same."""
+        window = next(w for w in windows(run, chat) if w.question_id == post.question_id)
+        store = self.ctx.store
+        records = await store.message_records(run.id or 0)
+        text = closing_note(window, records)
+        thread = per_chat_thread
+        if chat.threads == "per-question":
+            key = f"question:{window.question_id}"
+            asked = next((p for p in await store.posts(run.id or 0) if p.key == key), None)
+            thread = asked.thread_id if asked is not None else None
+        base = {"chat_title": chat.title, "tag": chat.tag}
+        return Outgoing("close", text, question_id=window.question_id, **base), thread, None
 
     async def _illustrations(self, recap: Recap) -> tuple[Attachment, ...]:
         """Drawn in a thread (a word cloud is ~0.2 s of Pillow); a recap without its picture

@@ -93,11 +93,10 @@ class RunSteps:
         changes = {
             "state": RunState.RUNNING,
             "started_at": started_at,
-            "end_at": started_at + chat.schedule.duration,
+            "end_at": started_at + run_length(chat),
         }
         return (
-            await self.transition(run, changes, PostClaim("intro", "intro", started_at))
-            is not None
+            await self.transition(run, changes, PostClaim("intro", "intro", started_at)) is not None
         )
 
     async def post_due_question(self, run: RunRow, chat: Chat, now: datetime) -> bool:
@@ -187,6 +186,12 @@ class RunSteps:
 
     async def end_now(self, run: RunRow, now: datetime) -> bool:
         return await self.end(run, chat_of(run), now)
+
+
+def run_length(chat: Chat) -> timedelta:
+    """How long a run lasts: its planned duration; an async chat's until its last question
+    closes (the recap comes then)."""
+    return chat.last_close if chat.is_async else chat.schedule.duration
 
 
 def question_due(run: RunRow, chat: Chat, index: int) -> datetime:

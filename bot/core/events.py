@@ -114,6 +114,14 @@ class Upcoming:
 
 
 @dataclass(frozen=True)
+class Deadline:
+    """An async chat's open question and when it closes (/chatstatus)."""
+
+    question_id: str
+    closes: datetime
+
+
+@dataclass(frozen=True)
 class CommandReply:
     """What the adapter shows the caller; ``public`` replies go to the channel."""
 
@@ -123,6 +131,9 @@ class CommandReply:
     upcoming: tuple[Upcoming, ...] = field(default_factory=tuple)
     # The calendar feed of the chats listed (/chats), when the archive has a public address.
     calendar: str | None = None
+    # An async chat's open questions and their close times (/chatstatus): a platform that
+    # shows times in each reader's own zone adds them so; the text names the chat's zone.
+    deadlines: tuple[Deadline, ...] = field(default_factory=tuple)
 
 
 PlatformEvent = IncomingMessage | MessageEdited | MessageDeleted | ReactionChanged

@@ -12,7 +12,18 @@ from bot.core.events import User
 if TYPE_CHECKING:
     from bot.core.recap import Recap
 
-OutKind = Literal["announce", "intro", "question", "nudge", "outro", "recap", "notice"]
+OutKind = Literal[
+    "announce",
+    "intro",
+    "question",
+    "nudge",
+    "outro",
+    "recap",
+    "notice",
+    "close",
+    "reminder",
+    "digest",
+]
 
 
 @dataclass(frozen=True)

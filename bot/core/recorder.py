@@ -43,7 +43,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import configure_mappers
 
-from bot.core.attribution import Attribution, Attributor
+from bot.core.attribution import TOO_LATE, Attribution, Attributor
 from bot.core.events import IncomingMessage, ReactionChanged
 from bot.core.plan import Chat
 from bot.core.recorder_sql import (
@@ -463,7 +463,7 @@ class MessageRecorder:
         batch: dict[Key, str | None] = {}
         in_flight = self._in_flight
         facts: dict[int, RunFacts] = {}
-        attributors: dict[tuple[int, str | None, str | None], Attributor] = {}
+        attributors: dict[tuple[int, str | None, str | None, str | None], Attributor] = {}
         for event, run in zip(events, runs, strict=True):
             channel_id = storable_text(event.channel.id)
             key = (event.platform, channel_id, storable_text(event.message_id))
@@ -484,12 +484,15 @@ class MessageRecorder:
                     reply_question = parents[parent]
                 else:
                     reply_question = in_flight.get(parent, batch.get(parent))
-            shape = (id(run), thread_question, reply_question)
+            open_question = fact.open_question_at(event.at)
+            shape = (id(run), thread_question, reply_question, open_question)
             attributor = attributors.get(shape)
             if attributor is None:
-                context = fact.context(thread_question, reply_question)
+                context = fact.context(thread_question, reply_question, open_question)
                 attributor = attributors[shape] = Attributor(context)
             result = attributor(event.text)
+            if fact.too_late(result.question_id, event.at):
+                result = TOO_LATE
             batch[key] = result.question_id
             keys.append(key)
             outcomes.append(Recorded(fact.id, result.question_id, result.reason))

@@ -18,6 +18,7 @@ from bot.core.events import ChannelRef
 from bot.core.plan import Chat, chat_from_json
 from bot.core.run_states import LIVE, WAITING
 from bot.core.store import RunRow
+from bot.core.windows import open_question_at, too_late
 
 PRE_CHAT = timedelta(minutes=30)
 MAX_LATE_WINDOW = timedelta(days=1)
@@ -77,6 +78,7 @@ class RunFacts:
     thread_id: str | None
     open_question: str | None
     ended: bool
+    run: RunRow
 
     @classmethod
     def of(cls, run: RunRow) -> RunFacts:
@@ -86,18 +88,32 @@ class RunFacts:
             thread_id=run.thread_id,
             open_question=run.current_question,
             ended=run.state not in LIVE and run.started_at is not None,
+            run=run,
         )
+
+    def open_question_at(self, at: datetime) -> str | None:
+        """Where an unlabelled message at ``at`` goes: a live chat's open question; an async
+        chat's most recently opened question still open at ``at`` (bot/core/windows.py)."""
+        if not self.chat.is_async or self.ended:
+            return self.open_question
+        return open_question_at(self.run, self.chat, at)
+
+    def too_late(self, question_id: str | None, at: datetime) -> bool:
+        """An async chat's answer past its question's window and late window: not counted."""
+        return self.chat.is_async and too_late(self.run, self.chat, question_id, at)
 
     def in_question_thread(self, thread_id: str | None) -> bool:
         """Whether a message's thread can be a question's own (the run's thread is not)."""
         return bool(thread_id) and thread_id != self.thread_id
 
-    def context(self, thread_question: str | None, reply_question: str | None) -> Context:
+    def context(
+        self, thread_question: str | None, reply_question: str | None, open_question: str | None
+    ) -> Context:
         return Context(
             question_ids=self.chat.question_ids,
             thread_question=thread_question,
             reply_question=reply_question,
-            open_question=self.open_question,
+            open_question=open_question,
             ended=self.ended,
         )
 

@@ -110,6 +110,37 @@ def nudge(
     return text + NUDGE_OPT_OUT
 
 
+# Async chats: a question's closing note, the reminder and the daily digest.
+QUESTION_CLOSED = "{question_id} is closed: {answers} from {people}. Thank you!"
+REMINDER = (
+    "Hi {name}! {question_id} of {title} closes {when}: {question} "
+    "(Reply /quietchat and I won't remind you again.)"
+)
+DIGEST_HEAD = "Today in {title}:"
+DIGEST_QUESTION = "{question_id}: {answers} new"
+DIGEST_TOP = ' (most liked, {name}: "{text}")'
+DIGEST_JOINED = "Joined: {names}."
+
+
+def counted(count: int, one: str, many: str) -> str:
+    """``1 answer``, ``3 answers``."""
+    return f"{count} {one if count == 1 else many}"
+
+
+def question_closed(question_id: str, *, answers: int, people: int) -> str:
+    return QUESTION_CLOSED.format(
+        question_id=question_id,
+        answers=counted(answers, "answer", "answers"),
+        people=counted(people, "person", "people"),
+    )
+
+
+def reminder(*, name: str, question_id: str, question: str, title: str, when: str) -> str:
+    return REMINDER.format(
+        name=name, question_id=question_id, question=question, title=title, when=when
+    )
+
+
 def post_failed(key: str, *, title: str, error: str) -> str:
     """Told to the hosts when a post will never land."""
     return POST_FAILED.format(key=key, title=title, error=error)
@@ -208,6 +239,9 @@ POSTED_RECAP = "posted recap"
 # /chatstatus: its parts, joined by STATUS_JOIN and ended by STATUS_END.
 STATUS_STATE = "{title}: {state}"
 STATUS_OPEN = "{question_id} of {count} open"
+STATUS_OPEN_UNTIL = "{question_id} open until {when}"
+# Where a platform shows times in each reader's zone, the adapter adds the close times so.
+CLOSES_IN_YOUR_ZONE = "{question_id} closes {when}"
 STATUS_NEXT = "next {question_id} at {when}"
 STATUS_STARTS = "starts {when}"
 STATUS_ENDS = "ends {when}"

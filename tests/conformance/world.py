@@ -29,7 +29,7 @@ import pytest
 
 from bot.core.clock import SimClock
 from bot.core.engine import Engine
-from bot.core.plan import Plan
+from bot.core.plan import Plan, Question, Schedule, Summary
 from bot.core.recap import Recap
 from bot.core.store import MessageRow, PostRow, ReactionRow, RunRow, Store
 from tests.support import make_plan
@@ -38,6 +38,19 @@ from tests.support import make_plan
 # so "minute 5" (Q1) is 19:25.
 START = datetime(2026, 12, 1, 19, 20, tzinfo=UTC)
 CHAT = "tea"
+DAY = 24 * 60  # minutes
+# The world's chat as an async chat (the ``async_world`` fixture): five days, questions open
+# for days and for part of them at once (Q1 0-2d, Q2 1d-3d, Q3 2d-5d), late answers for a day.
+ASYNC_CHAT: dict[str, Any] = {
+    "mode": "async",
+    "schedule": Schedule(start=datetime(2026, 12, 1, 19, 30), duration=timedelta(days=5)),
+    "questions": [
+        Question(id="Q1", at=timedelta(0), open_for=timedelta(days=2), text="What brought you?"),
+        Question(id="Q2", at=timedelta(days=1), open_for=timedelta(days=2), text="What is hard?"),
+        Question(id="Q3", at=timedelta(days=2), text="What will you try next?"),
+    ],
+    "summary": Summary(late_window=timedelta(days=1)),
+}
 
 # What a world may be unable to do; a scenario names what it needs with @needs(...).
 THREADS = "threads"  # a message posted in a question's thread

@@ -99,7 +99,9 @@ async def test_hosts_pick_answers_for_the_recap_from_the_apps_menu(harness: Harn
 
     assert (await menu("bob")).startswith("Only the hosts")
     assert await menu("kate") == "Highlighted: it will be in the recap."
-    link = f"https://discord.com/channels/{fake.channel('general').guild_id}/{thread}/{answer['id']}"
+    link = (
+        f"https://discord.com/channels/{fake.channel('general').guild_id}/{thread}/{answer['id']}"
+    )
     undo = await h.command("highlight", "kate", {"message": link})
     assert undo.json["data"]["content"] == "Highlight removed."
     assert await menu("kate") == "Highlighted: it will be in the recap."
@@ -143,7 +145,10 @@ async def test_the_synced_tree_is_the_core_command_table(harness: Harness) -> No
         assert spec is not None
         assert command["description"] == spec.description
         got = [
-            {k: o.get(k, False) for k in ("name", "type", "description", "required", "autocomplete")}
+            {
+                k: o.get(k, False)
+                for k in ("name", "type", "description", "required", "autocomplete")
+            }
             for o in command.get("options", [])
         ]
         assert got == options(spec), spec.name
@@ -151,3 +156,14 @@ async def test_the_synced_tree_is_the_core_command_table(harness: Harness) -> No
     assert extend["description"].endswith("(hosts)")
     menus = [(c["name"], c["type"]) for c in synced if c["type"] != 1]
     assert menus == [(s.menu, 3) for s in COMMANDS if s.menu] == [("Highlight in recap", 3)]
+
+
+def test_chatstatus_shows_each_open_question_closing_in_the_readers_zone() -> None:
+    from datetime import UTC, datetime
+
+    from bot.adapters.discord.commands import reply_text
+    from bot.core.events import CommandReply, Deadline
+
+    closes = datetime(2026, 12, 3, 19, 30, tzinfo=UTC)
+    reply = CommandReply(True, "Slow Tea: running", deadlines=(Deadline("Q1", closes),))
+    assert reply_text(reply).splitlines()[1] == f"Q1 closes <t:{int(closes.timestamp())}:F>"

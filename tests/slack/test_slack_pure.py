@@ -232,3 +232,20 @@ def test_the_manifest_matches_what_the_adapter_listens_to() -> None:
     [shortcut] = manifest["features"]["shortcuts"]
     assert (shortcut["type"], shortcut["callback_id"]) == ("message", HIGHLIGHT_SHORTCUT)
     assert manifest["settings"]["interactivity"]["is_enabled"] is True  # shortcuts need it
+
+
+def test_chatstatus_shows_each_open_question_closing_in_the_readers_zone() -> None:
+    from datetime import UTC, datetime
+
+    from bot.adapters.slack.blocks import reply_text
+    from bot.core.events import CommandReply, Deadline
+
+    closes = datetime(2026, 12, 3, 19, 30, tzinfo=UTC)
+    reply = CommandReply(
+        True, "Slow Tea: running, Q1 open until ...", deadlines=(Deadline("Q1", closes),)
+    )
+    text = reply_text(reply)
+    assert text.splitlines()[1] == (
+        f"Q1 closes <!date^{int(closes.timestamp())}^{{date_short_pretty}} {{time}}"
+        "|Thu 03 Dec 19:30 UTC>"
+    )

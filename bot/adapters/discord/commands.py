@@ -60,6 +60,14 @@ def args_text(spec: CommandSpec, values: Mapping[str, object]) -> str:
 
 def reply_text(reply: CommandReply) -> str:
     """The core's answer; upcoming chats as ``<t:...>`` so each reader sees local time."""
+    if reply.deadlines:
+        lines = [reply.text] + [
+            say.CLOSES_IN_YOUR_ZONE.format(
+                question_id=d.question_id, when=f"<t:{int(d.closes.timestamp())}:F>"
+            )
+            for d in reply.deadlines
+        ]
+        return clip("\n".join(lines), CONTENT_LIMIT)
     if not reply.upcoming:
         return clip(reply.text, CONTENT_LIMIT)
     lines = [say.UPCOMING]

@@ -241,6 +241,12 @@ def _one_line(text: str) -> str:
 
 def reply_text(reply: CommandReply) -> str:
     """A command's answer; /chats lists start times in each reader's own time zone."""
+    if reply.deadlines:
+        lines = [escape(reply.text)] + [
+            say.CLOSES_IN_YOUR_ZONE.format(question_id=d.question_id, when=slack_date(d.closes))
+            for d in reply.deadlines
+        ]
+        return shorten("\n".join(lines), MAX_TEXT)
     if not reply.upcoming:
         return shorten(escape(reply.text), MAX_TEXT)
     lines = [say.UPCOMING] + [

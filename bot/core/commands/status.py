@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.core import wording as say
 from bot.core.archive_links import plan_calendar
 from bot.core.commands.context import Call, ChatCall, Services, clock, yes
-from bot.core.events import CommandReply, Upcoming
+from bot.core.events import CommandReply, Deadline, Upcoming
+from bot.core.plan import Chat
 from bot.core.recurrence import next_start
-from bot.core.run_states import WAITING, RunState
+from bot.core.run_states import LIVE, WAITING, RunState
+from bot.core.store import RunRow
+from bot.core.windows import open_at
 
 
 async def chatstatus(services: Services, call: ChatCall) -> CommandReply:
@@ -19,7 +24,11 @@ async def chatstatus(services: Services, call: ChatCall) -> CommandReply:
     messages = await services.store.count_messages(run.id or 0)
     people = len(await services.store.participants(run.id or 0))
     parts = [say.STATUS_STATE.format(title=chat.title, state=run.state)]
-    if run.current_question:
+    deadlines = _deadlines(run, chat, services.now())
+    for deadline in deadlines:
+        when = clock(deadline.closes, chat)
+        parts.append(say.STATUS_OPEN_UNTIL.format(question_id=deadline.question_id, when=when))
+    if run.current_question and not chat.is_async:
         parts.append(
             say.STATUS_OPEN.format(question_id=run.current_question, count=len(chat.questions))
         )
@@ -32,7 +41,16 @@ async def chatstatus(services: Services, call: ChatCall) -> CommandReply:
     else:
         parts.append(say.STATUS_ENDS.format(when=clock(run.end_at, chat)))
     parts.append(say.STATUS_COUNTS.format(messages=messages, people=people))
-    return yes(say.STATUS_JOIN.join(parts) + say.STATUS_END)
+    text = say.STATUS_JOIN.join(parts) + say.STATUS_END
+    return CommandReply(True, text, deadlines=deadlines)
+
+
+def _deadlines(run: RunRow, chat: Chat, now: datetime) -> tuple[Deadline, ...]:
+    """An async chat's open questions, soonest closing first."""
+    if run.state not in LIVE:
+        return ()
+    found = sorted(open_at(run, chat, now), key=lambda w: (w.closes, w.index))
+    return tuple(Deadline(w.question_id, w.closes) for w in found)
 
 
 async def chats(services: Services, call: Call) -> CommandReply:

@@ -1,0 +1,55 @@
+"""An async chat on every platform: questions open for days and several at once, unlabelled
+answers going to the latest question still open, a closing note in each question's thread,
+/chatstatus listing the open questions, and the recap when the last one closes."""
+
+from __future__ import annotations
+
+from tests.conformance.world import DAY, World
+
+
+async def test_an_async_chat_with_several_questions_open(async_world: World) -> None:
+    world = async_world
+    await world.command("kate", "startchat")
+    await world.at(0)
+    assert world.questions() == ["Q1"]  # Q1 opens at the start
+    await world.at(60)
+    await world.user_says("alice", "Curiosity, mostly")  # only Q1 is open
+    await world.at(1.5 * DAY)
+    assert world.questions() == ["Q1", "Q2"]
+    await world.user_says("bob", "Finding the hours")  # Q1 and Q2 are open: Q2 is the latest
+    await world.user_says("alice", "A1 my friends")  # a label names its question
+    status = await world.command("alice", "chatstatus")
+    assert "Q1 open until Thu 03 Dec 19:20 UTC" in status.text
+    assert "Q2 open until Fri 04 Dec 19:20 UTC" in status.text
+    await world.at(2.5 * DAY)  # Q1 closed at 2d, with its note; Q3 opened
+    assert world.questions() == ["Q1", "Q2", "Q3"]
+    await world.user_says("alice", "Green tea next")  # Q3, never the closed Q1
+    await world.user_says("bob", "A1 a very late thought")  # within Q1's late window
+    await world.at(5 * DAY + 1)  # Q2 closed at 3d; Q3 at 5d: the end, then the recap
+
+    stored = await world.stored_run()
+    assert stored.run.state == "summarised"
+    attributed = {m.text: (m.question_id, m.reason) for m in stored.messages}
+    assert attributed == {
+        "Curiosity, mostly": ("Q1", "open"),
+        "Finding the hours": ("Q2", "open"),
+        "A1 my friends": ("Q1", "label"),
+        "Green tea next": ("Q3", "open"),
+        "A1 a very late thought": ("Q1", "label"),
+    }
+    notes = {p.key: p for p in stored.posts if p.kind == "close"}
+    assert sorted(notes) == ["close:Q1", "close:Q2", "close:Q3"]
+    assert all(note.message_id is not None for note in notes.values())  # each landed, once
+    texts = [p.text for p in world.posts()]
+    # The notes count the answers by each close (bob's late A1 came after); a platform's
+    # channel shows them where its threads are replies (Telegram, the console), not where
+    # threads are apart (Slack, Discord).
+    shown = [t.strip() for t in texts if " is closed: " in t]
+    notes_said = [
+        "Q1 is closed: 2 answers from 1 person. Thank you!",
+        "Q2 is closed: 1 answer from 1 person. Thank you!",
+        "Q3 is closed: 1 answer from 1 person. Thank you!",
+    ]
+    assert shown == notes_said if world.threads == "none" else shown in ([], notes_said)
+    assert texts[-2].startswith("Thanks all!") and texts[-1].startswith("Recap: Tea Chat")
+    assert stored.recap.stats.answers_per_question == {"Q1": 3, "Q2": 1, "Q3": 1}
