@@ -75,10 +75,10 @@ class App:
     async def start(self) -> ChatService:
         store = self._store or await self._open_store()
         self._store = store
-        plan = Plan(
-            timezone=self.plan.timezone,
-            chats=[c for c in self.plan.chats if c.platform in self.adapters],
-        )
+        # The running platforms' chats, and the plan's adhoc: section (who may start a
+        # spontaneous chat, where, and its settings) as written.
+        running = [c for c in self.plan.chats if c.platform in self.adapters]
+        plan = self.plan.model_copy(update={"chats": running})
         self.engine = Engine(
             plan,
             store,

@@ -23,7 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.core.errors import ExitCode, SettingsError, UserError
-from bot.core.plan import Chat, load_plan, plan_json_schema
+from bot.core.plan import Chat, load_plan, parse_plan, plan_json_schema
+from bot.export import FORMATS
 from bot.platforms import PlatformRegistry, PluginCommand, load_platforms
 from bot.settings import load_settings
 
@@ -32,6 +33,9 @@ Handler = Callable[[argparse.Namespace, PlatformRegistry], int]
 EXIT_BAD_INPUT = ExitCode.BAD_INPUT
 EXIT_MISSING_CONFIG = ExitCode.BAD_SETTINGS
 EXIT_UNHEALTHY = ExitCode.UNHEALTHY
+# ``chathost validate -``: the plan comes on standard input, and errors name it so.
+STDIN = "-"
+STDIN_NAME = "<stdin>"
 # Not a user's mistake: a bug. One line still, and the traceback with --debug.
 EXIT_BUG = 70
 
@@ -60,11 +64,17 @@ def _parser(registry: PlatformRegistry) -> argparse.ArgumentParser:
         return sub.add_parser(name, parents=[common], **kw)
 
     validate = add("validate", help="check a chat plan and list every problem")
-    validate.add_argument("file", nargs="?", default="chats.yaml")
+    validate.add_argument("file", nargs="?", default="chats.yaml", help="the plan; - reads stdin")
 
     rehearse = add("rehearse", help="play one chat in the terminal on a fast clock")
     rehearse.add_argument("file", nargs="?", default="chats.yaml")
-    rehearse.add_argument("--chat", required=True, help="the chat id in the plan")
+    which = rehearse.add_mutually_exclusive_group(required=True)
+    which.add_argument("--chat", help="the chat id in the plan")
+    which.add_argument(
+        "--adhoc",
+        action="store_true",
+        help="a spontaneous chat: the replies start with /startchat TITLE and ask with /ask",
+    )
     rehearse.add_argument("--replies", help="YAML list of incoming messages")
     rehearse.add_argument("--speed", type=_speed, default=60.0, help="N times real time, or max")
     rehearse.add_argument(
@@ -103,9 +113,14 @@ def _parser(registry: PlatformRegistry) -> argparse.ArgumentParser:
         for command in plugin.commands:
             _add_plugin_command(add(command.name, help=command.help), command)
 
-    export = add("export", help="write one stored run as md, html, json or csv")
+    export = add("export", help="write one stored run as md, html, json, csv or a plan entry")
     export.add_argument("run", help="a run id, or 'latest' (the last run that started)")
-    export.add_argument("--format", choices=["md", "html", "json", "csv"], default="md")
+    export.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="md",
+        help="plan: a chats.yaml entry with the questions at the offsets they were asked at",
+    )
     export.add_argument("--out", type=Path, help="write to this file (default: standard output)")
     export.add_argument("--db", help="database URL (default: $DATABASE_URL)")
 
@@ -159,7 +174,10 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_validate(args: argparse.Namespace, registry: PlatformRegistry) -> int:
     from bot.core.recurrence import past_start_notices
 
-    plan = load_plan(args.file, registry.names)
+    if args.file == STDIN:  # e.g. chathost export latest --format plan | chathost validate -
+        plan = parse_plan(sys.stdin.read(), STDIN_NAME, registry.names)
+    else:
+        plan = load_plan(args.file, registry.names)
     print(f"{args.file}: OK ({len(plan.chats)} chats: {', '.join(c.id for c in plan.chats)})")
     for warning in past_start_notices(plan.chats, datetime.now(UTC)):
         print(f"{args.file}: warning: {warning}", file=sys.stderr)
@@ -175,11 +193,14 @@ def cmd_rehearse(args: argparse.Namespace, registry: PlatformRegistry) -> int:
     from bot.adapters.console.rehearsal import rehearse_to
 
     plan = load_plan(args.file, registry.names)
-    try:
-        chat = plan.chat(args.chat)
-    except KeyError as exc:
-        raise UserError(exc.args[0]) from None
-    start = _rehearsal_at(chat, args.at)
+    if args.adhoc:
+        chat = None
+    else:
+        try:
+            chat = plan.chat(args.chat)
+        except KeyError as exc:
+            raise UserError(exc.args[0]) from None
+    start = _rehearsal_at(chat, plan.timezone, args.at)
     out = args.out
     with tempfile.TemporaryDirectory() as scratch:
         db = args.db or _rehearsal_db(out or Path(scratch))
@@ -202,15 +223,19 @@ def cmd_rehearse(args: argparse.Namespace, registry: PlatformRegistry) -> int:
     return 0
 
 
-def _rehearsal_at(chat: Chat, text: str | None) -> datetime | None:
+def _rehearsal_at(chat: Chat | None, timezone: str, text: str | None) -> datetime | None:
+    """``--at`` in the chat's zone, or the plan's for a spontaneous chat (``chat`` None)."""
+    from zoneinfo import ZoneInfo
+
     from bot.core.recurrence import local_start
 
     if text is None:
         return None
+    zone = chat.zone if chat is not None else ZoneInfo(timezone)
     try:
-        return local_start(chat, text)
+        return local_start(zone, text)
     except ValueError as exc:
-        raise SettingsError(f"--at: {exc}, in the chat's zone ({chat.timezone})") from None
+        raise SettingsError(f"--at: {exc}, in the chat's zone ({zone.key})") from None
 
 
 def _make_folder(folder: Path, option: str = "--out") -> None:

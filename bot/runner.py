@@ -24,14 +24,21 @@ log = logging.getLogger("chathost.run")
 
 
 def check_platforms(plan: Plan, platforms: Sequence[str]) -> None:
-    """``--platform console`` with a plan that has no console chat would run nothing: say
+    """``--platform console`` with a plan that has no console chat would run nothing, unless
+    the plan has an ``adhoc:`` section (spontaneous chats may be started there): else say
     which platforms the plan's chats use instead."""
+    if not platforms:
+        raise SettingsError(
+            "the plan has no chats: name the platforms to hold spontaneous chats on "
+            "(--platform NAME)"
+        )
     idle = [p for p in platforms if not any(c.platform == p for c in plan.chats)]
-    if idle:
+    if idle and not plan.writes_adhoc:
         used = ", ".join(sorted({c.platform for c in plan.chats})) or "none"
         raise SettingsError(
             f"no chat in the plan runs on {', '.join(idle)}: its chats use {used}. Run "
-            "with one of those (--platform NAME), or add a chat with that platform."
+            "with one of those (--platform NAME), add a chat with that platform, or add an "
+            "adhoc: section to start spontaneous chats there (README)."
         )
 
 

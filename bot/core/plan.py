@@ -421,6 +421,13 @@ class Plan(_Strict):
         listed = (h for c in self.chats for h in (*c.hosts, *c.cohosts))
         return list(dict.fromkeys(listed))
 
+    @property
+    def writes_adhoc(self) -> bool:
+        """Whether the plan has an ``adhoc:`` section: then a platform with no chat of its
+        own is still worth running (``chathost run --platform console``), for the
+        spontaneous chats started there."""
+        return "adhoc" in self.model_fields_set
+
     def may_start_adhoc(self, user: User) -> bool:
         """The one check of who may start a spontaneous chat, read like a chat's hosts."""
         if EVERY_CHAT_HOST in user.roles:
@@ -491,7 +498,8 @@ class _PlanValidator(PositionedValidator):
         if adhoc is not None and adhoc.hosts is None and not chats:
             self.add(("adhoc",), "list its hosts: the plan has no chats to take them from")
         self.raise_if_any()
-        return Plan(timezone=timezone, chats=chats, adhoc=adhoc or AdHoc())
+        written = {"adhoc": adhoc} if adhoc is not None else {}  # see Plan.writes_adhoc
+        return Plan(timezone=timezone, chats=chats, **written)
 
     def _adhoc(self, raw: object) -> AdHoc | None:
         """The ``adhoc:`` section, or None when absent or wrong (each error recorded)."""

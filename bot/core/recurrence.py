@@ -117,15 +117,16 @@ def last_start(chat: Chat, before: datetime) -> datetime | None:
     return to_utc(local, chat.zone) if local is not None else None
 
 
-def local_start(chat: Chat, text: str) -> datetime:
-    """``--at 2026-11-20 19:30``: a wall time in the chat's zone, as UTC; ValueError if not one."""
+def local_start(zone: ZoneInfo, text: str) -> datetime:
+    """``--at 2026-11-20 19:30``: a wall time in ``zone`` (the chat's, or for a spontaneous
+    chat the plan's), as UTC; ValueError if not one."""
     try:
         local = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"{text!r} is not a date-time (use e.g. 2026-12-01 19:30)") from None
     if local.tzinfo is not None:
         return local.astimezone(UTC)
-    return to_utc(local, chat.zone)
+    return to_utc(local, zone)
 
 
 def past_start_notices(chats: Iterable[Chat], now: datetime) -> list[str]:

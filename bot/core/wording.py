@@ -316,3 +316,16 @@ CALENDAR_NAME = "chathost chats"
 CALENDAR_LOCATION = "#{channel} on {platform}"
 CALENDAR_QUESTIONS = "The questions:"
 CALENDAR_ARCHIVE = "Past runs and recaps: {url}"
+
+# A run as a plan entry (bot/export/plan_export.py): the comment above it, and why none.
+PLAN_EXPORT_HEADER = (
+    "From run {run_id} of {title}, started {start} ({zone}): its questions at the offsets\n"
+    "they were asked at. Set the start (or an rrule) for next time; check it with\n"
+    "chathost validate FILE, then paste the entry under your plan's chats:."
+)
+PLAN_EXPORT_EMPTY = "run {run_id} asked no question: a plan's chat needs at least one"
+# ``chathost rehearse --adhoc``: what its replies file must start with.
+REHEARSE_ADHOC_FIRST = (
+    "--adhoc rehearses a spontaneous chat: the replies file must start with "
+    "/startchat TITLE, typed by someone adhoc: lets start one (see examples/adhoc-replies.yaml)"
+)

@@ -28,6 +28,7 @@ from bot.core.store import Store, open_store
 from bot.export.calendar import MEDIA_TYPE
 from bot.export.formats import FORMATS, LABELS, export_filename, render
 from bot.export.images import pillow_available, wordcloud_png
+from bot.export.plan_export import NothingToPlan
 from bot.export.templating import TEMPLATES, environment
 from bot.web.auth import TokenGate
 from bot.web.calendars import FeedUnavailable, PlanFeed, feed_query, webcal
@@ -205,7 +206,10 @@ class Archive:
         if fmt not in FORMATS:
             raise HTTPException(404, f"Unknown format; use one of {', '.join(FORMATS)}.")
         stored = await self.stored(request)
-        done = render(stored, fmt)
+        try:
+            done = render(stored, fmt)
+        except NothingToPlan as exc:  # a plan entry of a run that asked no question
+            raise HTTPException(404, f"{exc}.") from None
         headers = {"Content-Disposition": f'attachment; filename="{done.filename}"'}
         if fmt == "html":
             headers["Content-Security-Policy"] = EXPORT_CSP

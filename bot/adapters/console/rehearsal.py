@@ -15,10 +15,14 @@ from typing import TextIO
 
 import orjson
 
+from bot.adapters.console.plugin import DEFAULT_CHANNEL
 from bot.adapters.console.port import ConsolePort
 from bot.adapters.console.replies import Reply, edit_time
+from bot.core import wording
+from bot.core.adhoc import adhoc_chat_id, split_title
 from bot.core.clock import SimClock, SystemClock, sleep_until
 from bot.core.engine import RUN_LEAD, Engine
+from bot.core.errors import UserError
 from bot.core.events import (
     ChannelRef,
     Command,
@@ -28,7 +32,7 @@ from bot.core.events import (
     ReactionChanged,
     User,
 )
-from bot.core.plan import Chat, Plan, Schedule
+from bot.core.plan import Chat, Plan, Schedule, chat_from_json
 from bot.core.ports import Attachment
 from bot.core.recap import build_recap
 from bot.core.recorder import Recorded
@@ -63,10 +67,13 @@ class RehearsalResult:
 
 
 class Rehearsal:
+    """``chat_id`` None: a spontaneous chat, which the replies start with ``/startchat TITLE``
+    (``chathost rehearse --adhoc``), run by the plan's ``adhoc:`` section."""
+
     def __init__(
         self,
         plan: Plan,
-        chat_id: str,
+        chat_id: str | None,
         replies: list[Reply],
         store: Store,
         *,
@@ -74,11 +81,20 @@ class Rehearsal:
         out: TextIO | None = None,
         start: datetime | None = None,
     ) -> None:
-        self.start = start or rehearsal_start(plan.chat(chat_id), SystemClock().now())
-        chat = _pinned(plan.chat(chat_id), self.start)
-        self.chat = chat
-        self.plan = Plan(timezone=plan.timezone, chats=[chat])
-        lead = max(chat.announce, default=timedelta(0)) + RUN_LEAD
+        if chat_id is None:
+            self.start = start or SystemClock().now()
+            self.channel = adhoc_channel(plan)
+            self.chat_id = adhoc_chat_id(PLATFORM, self.channel, _adhoc_title(replies))
+            # No chat of the plan: the host's /startchat makes one, as it would live.
+            self.plan = plan.model_copy(update={"chats": []})
+            lead = timedelta(0)
+        else:
+            self.start = start or rehearsal_start(plan.chat(chat_id), SystemClock().now())
+            chat = _pinned(plan.chat(chat_id), self.start)
+            self.chat_id = chat.id
+            self.channel = ChannelRef(chat.channel.lstrip("#"), chat.channel.lstrip("#"))
+            self.plan = Plan(timezone=plan.timezone, chats=[chat])
+            lead = max(chat.announce, default=timedelta(0)) + RUN_LEAD
         self.clock = SimClock(self.start - lead)
         self.port = ConsolePort(self.clock, out, origin=self.start)
         self.store = store
@@ -90,7 +106,6 @@ class Rehearsal:
         self._id_prefix = f"{self.start:%Y%m%dT%H%M}"
         self.replies = replies
         self.speed = speed
-        self.channel = ChannelRef(chat.channel.lstrip("#"), chat.channel.lstrip("#"))
         self.script = sorted(_script(replies))
 
     async def run(self) -> RehearsalResult:
@@ -127,7 +142,7 @@ class Rehearsal:
         return await self._result()
 
     async def _run(self) -> RunRow | None:
-        runs = await self.store.runs_for_chat(self.chat.id)
+        runs = await self.store.runs_for_chat(self.chat_id)
         return runs[-1] if runs else None
 
     def _due(self, item: Scripted) -> datetime:
@@ -250,8 +265,9 @@ class Rehearsal:
         recap = build_recap(view)
         posted = [m for _, m in self.port.sent if m.kind == "recap" and m.attachments]
         pictures = posted[-1].attachments if posted else ()
+        chat = chat_from_json(run.plan_json)  # as the run kept it: every question asked
         return RehearsalResult(
-            run.id, run_document(self.chat, view, recap), recap_markdown(recap), pictures
+            run.id, run_document(chat, view, recap), recap_markdown(recap), pictures
         )
 
 
@@ -259,6 +275,25 @@ def rehearsal_start(chat: Chat, now: datetime) -> datetime:
     """The chat's next start; for a chat whose schedule has ended (a one-off in the past, an
     archived chat replayed), its own last date; else now."""
     return next_start(chat, now) or last_start(chat, now) or now
+
+
+def adhoc_channel(plan: Plan) -> ChannelRef:
+    """Where a rehearsed spontaneous chat runs: the first channel ``adhoc:`` allows, else the
+    console's own."""
+    name = next(iter(plan.adhoc.channels or ()), DEFAULT_CHANNEL).lstrip("#")
+    return ChannelRef(name, name)
+
+
+def _adhoc_title(replies: list[Reply]) -> str:
+    """The title of ``--adhoc``'s chat: its replies start with ``/startchat TITLE``."""
+    first = replies[0].text.split(maxsplit=1) if replies else []
+    if len(first) < 2 or first[0].lower() != "/startchat":
+        raise AdhocRepliesError(wording.REHEARSE_ADHOC_FIRST)
+    return split_title(first[1])[0]
+
+
+class AdhocRepliesError(UserError):
+    """``rehearse --adhoc`` with replies that do not start a spontaneous chat."""
 
 
 def _pinned(chat: Chat, start: datetime) -> Chat:
@@ -292,7 +327,7 @@ def write_outputs(result: RehearsalResult, out_dir: Path) -> None:
 
 async def rehearse_to(
     plan: Plan,
-    chat_id: str,
+    chat_id: str | None,
     replies_file: str | None,
     db_url: str,
     speed: float,
