@@ -35,7 +35,7 @@ from bot.core.delivery import (
     RETRY_BASE,
     Courier,
 )
-from bot.core.engine_async import QuestionCloser
+from bot.core.engine_async import Digests, QuestionCloser
 from bot.core.engine_context import (
     EngineContext,
     EngineError,
@@ -48,6 +48,7 @@ from bot.core.engine_context import (
 from bot.core.engine_events import RunEvents, event_lead
 from bot.core.engine_nudges import Nudger
 from bot.core.engine_posts import RunPosts, announcement_text, intro_text
+from bot.core.engine_reminders import Reminders
 from bot.core.engine_steps import RunSteps, question_due
 from bot.core.plan import Chat, Plan
 from bot.core.recap import Recap
@@ -115,6 +116,9 @@ class Engine:
         self.nudger = Nudger(self.ctx, courier)
         self.steps = RunSteps(self.ctx, self.agenda, self.posts)
         self.closer = QuestionCloser(self.ctx, self.posts)
+        self.reminders = Reminders(self.ctx, courier)
+        self.nudger.retry_reminder = self.reminders.retry  # stored, and retried, as nudges
+        self.digests = Digests(self.ctx, self.posts)
         self.events = RunEvents(self.ctx, courier, self._plan_chat)
         self._ensured: set[tuple[str, datetime]] = set()
         self._next_creation: dict[str, datetime | None] = {}  # chat id -> its next run's
@@ -215,7 +219,8 @@ class Engine:
                 settled = await self.advance(run.id or 0, run)
                 if settled is None or settled.state not in OPEN:
                     self.agenda.forget(run.id or 0)
-                    self.closer.forget(run.id or 0)
+                    for part in (self.closer, self.reminders, self.digests):
+                        part.forget(run.id or 0)
                 else:
                     wakes = await self._run_wakes(settled, self.clock.now())
                     self.agenda.record(settled, min(wakes, default=None))
@@ -334,6 +339,8 @@ class Engine:
         if run.state == RunState.RUNNING:
             if chat.is_async:  # a question that closed by now gets its note before the end
                 await self.closer.close_due(run, chat, now)
+                await self.digests.digest_due(run, chat, now)
+                await self.reminders.remind(run, chat, now)
             if now >= run.end_at:
                 return await steps.end(run, chat, now)
             if await steps.post_due_question(run, chat, now):
@@ -358,8 +365,13 @@ class Engine:
             times.append(question_due(run, chat, run.next_question))
         if (nudge := await self.nudger.next_time(run, chat)) is not None:
             times.append(nudge)
-        if (close := self.closer.next_close(run, chat, now)) is not None:
-            times.append(close)
+        if chat.is_async:
+            later = (
+                self.closer.next_close(run, chat, now),
+                self.reminders.next_time(run),
+                self.digests.next_time(run, chat, now),
+            )
+            times.extend(t for t in later if t is not None)
         return times
 
     # what the commands ask of the engine

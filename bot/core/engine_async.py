@@ -1,21 +1,25 @@
 """An async chat's own steps, beside the live ones (bot/core/engine_steps.py): each question
-closes at the end of its window with a closing note in its thread.
+closes at the end of its window with a closing note in its thread, and each day's digest
+goes out at its time (what it says: bot/core/digest.py; the reminders:
+bot/core/engine_reminders.py).
 
 Opening a question is the live step (``next_question`` moves on and the question post is
 claimed with it). Closing one changes nothing in the run: its note is a post claimed under its
 own key (``close:Q2``), so of every process that finds it due exactly one claims it, and the
 claimer delivers it as any post (bot/core/delivery.py). What this process has seen claimed is
-remembered, so a run's posts are read only when a close falls due.
+remembered, so a run's posts are read only when a close falls due. A digest is claimed the
+same way (``digest:2026-12-02``): a restart neither skips nor doubles it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from bot.core.digest import DIGEST_KIND, digest_key, digest_times, read_digest
 from bot.core.engine_context import EngineContext
 from bot.core.engine_posts import RunPosts
 from bot.core.plan import Chat
-from bot.core.store import PostClaim, RunRow
+from bot.core.store import PostClaim, PostRow, RunRow
 from bot.core.windows import CLOSE_KIND, Window, opened
 
 
@@ -73,3 +77,41 @@ class QuestionCloser:
 
     def forget(self, run_id: int) -> None:
         self._closed = {k for k in self._closed if k[0] != run_id}
+
+
+class Digests:
+    """Claims and delivers each day's digest of an async chat."""
+
+    def __init__(self, ctx: EngineContext, posts: RunPosts) -> None:
+        self.ctx = ctx
+        self.posts = posts
+        self._done: set[tuple[int, datetime]] = set()  # (run, digest time) decided
+
+    async def digest_due(self, run: RunRow, chat: Chat, now: datetime) -> None:
+        """The latest digest due by ``now``, if not decided yet: claimed and delivered when
+        there are new answers. An earlier one missed while no process ran is covered by it."""
+        due = [t for t in digest_times(run, chat) if t <= now]
+        if not due or (run.id or 0, due[-1]) in self._done:
+            return
+        at = due[-1]
+        store = self.ctx.store
+        key = digest_key(at.astimezone(chat.zone).date())
+        claimed = any(p.key == key for p in await store.posts(run.id or 0))
+        if not claimed and not (await read_digest(store, run, at)).empty:
+            claim = PostClaim(
+                key,
+                DIGEST_KIND,
+                at,
+                owner=self.ctx.worker_id,
+                lease_until=self.ctx.clock.now() + self.ctx.claim_lease,
+            )
+            post: PostRow | None = await store.claim_post(run.id or 0, claim)
+            if post is not None:
+                await self.posts.deliver(run, post)
+        self._done.add((run.id or 0, at))
+
+    def next_time(self, run: RunRow, chat: Chat, now: datetime) -> datetime | None:
+        return min((t for t in digest_times(run, chat) if t > now), default=None)
+
+    def forget(self, run_id: int) -> None:
+        self._done = {k for k in self._done if k[0] != run_id}

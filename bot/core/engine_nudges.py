@@ -9,6 +9,7 @@ working out when the run next needs waking, would otherwise read it twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +23,8 @@ from bot.core.ports import Outgoing, PortError, PostedRef
 from bot.core.run_states import RunState
 from bot.core.store import NudgeRow, RunRow, Store
 
+RetryReminder = Callable[[RunRow, Chat, NudgeRow, datetime], Awaitable[bool]]
+
 log = logging.getLogger("chathost.engine")
 
 
@@ -31,6 +34,9 @@ class Nudger:
         self.courier = courier
         self._people: dict[int, list[Activity]] | None = None  # None: not in a tick
         self._quiet: dict[str, set[str]] | None = None
+        # An async chat's reminders (bot/core/engine_reminders.py) are stored as nudges: a
+        # claimed one is retried through them; False when its question has closed.
+        self.retry_reminder: RetryReminder | None = None
 
     def begin_tick(self) -> None:
         self._people, self._quiet = {}, {}
@@ -98,6 +104,12 @@ class Nudger:
     async def _retry(self, nudge: NudgeRow, now: datetime) -> None:
         store = self.ctx.store
         run = await store.get_run(nudge.run_id)
+        if run is not None and run.state == RunState.RUNNING and self.retry_reminder is not None:
+            chat = chat_of(run)
+            if chat.is_async:
+                if not await self.retry_reminder(run, chat, nudge, now):
+                    await store.mark_nudge_failed(nudge.id or 0, None)  # its question closed
+                return
         moved_on = run is not None and run.current_question != nudge.question_id
         if run is None or run.state != RunState.RUNNING or moved_on:
             await store.mark_nudge_failed(nudge.id or 0, None)  # its moment has passed

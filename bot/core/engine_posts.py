@@ -18,6 +18,7 @@ from bot.core import wording
 from bot.core.archive_links import chat_calendar
 from bot.core.attribution import answer_label
 from bot.core.delivery import CLAIM_LEASE, MAX_ATTEMPTS, RETRY_BASE, Courier, ToChannel
+from bot.core.digest import DIGEST_KIND, digest_text, read_digest
 from bot.core.durations import format_duration
 from bot.core.engine_context import EngineContext, chat_of
 from bot.core.events import User
@@ -113,6 +114,9 @@ class RunPosts:
             )
             message = Outgoing("question", text, question_id=question.id, **base)
             return message, per_chat_thread, start
+        if post.kind == DIGEST_KIND:
+            view = await read_digest(self.ctx.store, run, post.claimed_at)
+            return Outgoing("digest", digest_text(chat, view), **base), None, None
         if post.kind == CLOSE_KIND:
             return await self._closing_note(run, chat, post, per_chat_thread)
         if post.kind == "outro":

@@ -145,6 +145,16 @@ class NothingToFind:
         return None
 
 
+@runtime_checkable
+class ZonePort(Protocol):
+    """What a port whose platform knows each person's time zone also does (Slack's
+    users.info). Optional: elsewhere reminders keep to the chat's zone."""
+
+    async def user_zone(self, user: User) -> str | None:
+        """The person's IANA zone name; None if the platform cannot tell."""
+        ...
+
+
 EventStatus = Literal["active", "completed", "canceled"]
 
 

@@ -4,7 +4,11 @@ answers going to the latest question still open, a closing note in each question
 
 from __future__ import annotations
 
-from tests.conformance.world import DAY, World
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.core.reminders import after_quiet_hours
+from tests.conformance.world import DAY, START, World
 
 
 async def test_an_async_chat_with_several_questions_open(async_world: World) -> None:
@@ -53,3 +57,32 @@ async def test_an_async_chat_with_several_questions_open(async_world: World) -> 
     assert shown == notes_said if world.threads == "none" else shown in ([], notes_said)
     assert texts[-2].startswith("Thanks all!") and texts[-1].startswith("Recap: Tea Chat")
     assert stored.recap.stats.answers_per_question == {"Q1": 3, "Q2": 1, "Q3": 1}
+
+
+async def test_reminders_in_each_persons_own_hours_and_a_daily_digest(async_world: World) -> None:
+    world = async_world
+    await world.command("kate", "startchat")
+    await world.at(60)
+    await world.user_says("alice", "Curiosity, mostly")
+    await world.user_says("bob", "The people")
+    await world.at(DAY - 140)  # Wed 02 17:00 UTC: the digest
+    [digest] = [p.text for p in world.posts() if "Today in Tea Chat:" in p.text]
+    assert "Q1: 2 answers new" in digest and "Joined: " in digest
+    await world.at(2 * DAY - 140)  # Thu 03 17:00: nothing new, so no digest
+    assert len([p for p in world.posts() if "Today in" in p.text]) == 1
+
+    # Q2 closes Fri 04 19:20 UTC: reminders 12h before, 07:20 UTC, unless that is within
+    # 21:00-08:00 where the person is: then at 08:00 there.
+    base = START + timedelta(days=3, hours=-12)
+    quiet = (time(21), time(8))
+    expected = {
+        user: after_quiet_hours(base, ZoneInfo(world.zones.get(user, "UTC")), quiet)
+        for user in ("alice", "bob")
+    }
+    for when in sorted(set(expected.values())):
+        await world.at((when - START).total_seconds() / 60)
+    stored = await world.store.nudges((await world.stored_run()).run.id or 0)
+    sent = {n.user_id: n.sent_at for n in stored if n.question_id == "Q2"}
+    assert sent == {world.user_id(u): t for u, t in expected.items()}
+    assert any("Q2 of Tea Chat closes" in dm for dm in world.dms("alice"))
+    assert world.dms("kate") == []  # never the hosts

@@ -29,7 +29,7 @@ import pytest
 
 from bot.core.clock import SimClock
 from bot.core.engine import Engine
-from bot.core.plan import Plan, Question, Schedule, Summary
+from bot.core.plan import Digest, Plan, Question, Reminders, Schedule, Summary
 from bot.core.recap import Recap
 from bot.core.store import MessageRow, PostRow, ReactionRow, RunRow, Store
 from tests.support import make_plan
@@ -50,6 +50,8 @@ ASYNC_CHAT: dict[str, Any] = {
         Question(id="Q3", at=timedelta(days=2), text="What will you try next?"),
     ],
     "summary": Summary(late_window=timedelta(days=1)),
+    "reminders": Reminders(before_close=timedelta(hours=12), quiet_hours="21:00-08:00"),
+    "digest": Digest(at="17:00"),
 }
 
 # What a world may be unable to do; a scenario names what it needs with @needs(...).
@@ -133,6 +135,9 @@ class World:
     channel: ClassVar[str]  # the channel the plan names
     threads: ClassVar[str] = "none"  # the plan's threads setting on this platform
     cannot: ClassVar[dict[str, str]] = {}  # capability -> why this platform cannot
+    # The time zones the platform tells of its people (Slack's users.info); elsewhere
+    # reminders keep to the chat's zone.
+    zones: ClassVar[dict[str, str]] = {}
 
     store: Store
     clock: SimClock

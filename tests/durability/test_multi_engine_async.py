@@ -34,3 +34,31 @@ async def test_three_workers_open_and_close_each_question_once(cluster: Cluster)
     assert run.state == "summarised"
     notes = sorted(s.message.text for _, s in cluster.sent() if s.message.kind == "close")
     assert notes[0] == "Q1 is closed: 1 answer from 1 person. Thank you!"
+
+
+async def test_three_workers_send_each_reminder_and_digest_once(db_url: str) -> None:
+    extra = (
+        '    reminders: {before_close: 12h, max_per_person: 2, quiet_hours: "21:00-08:00"}\n'
+        '    digest: {at: "17:00"}\n'
+    )
+    cluster = Cluster(db_url, async_plan(threads="none", extra=extra), SimClock(day(-0.1)))
+    try:
+        for name in ("a", "b", "c"):
+            await cluster.add(name)
+        await cluster.run_until(day(0.1))
+        for i, user in enumerate(("alice", "bob")):
+            service = cluster.alive[i].service
+            assert await service.on_event(message(f"Hello from {user}", day(0.1), user=user))
+        await cluster.run_until(day(2.6))  # Wed 02's digest, Fri 04's reminders
+        cluster.workers[0].alive = False
+        assert await cluster.alive[0].service.on_event(message("A3 tea", day(2.7), user="bob"))
+        await cluster.run_until(day(5.1))
+        reminders = sorted(
+            (s.where, s.message.question_id)
+            for _, s in cluster.sent()
+            if s.message.kind == "reminder"
+        )
+        assert reminders == [("@alice", "Q2"), ("@alice", "Q3"), ("@bob", "Q2")]
+        assert cluster.kinds().count("digest") == 2  # Wed 02 and Sat 05 (bob's A3)
+    finally:
+        await cluster.close()

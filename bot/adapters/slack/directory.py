@@ -38,6 +38,7 @@ class Directory:
         self._user_ids: dict[str, str] = {}  # lower-case handle or display name -> id
         self._users_listed = False
         self._dms: dict[str, str] = {}  # user id -> DM channel id
+        self._zones: dict[str, str] = {}  # user id -> IANA zone (users.info ``tz``)
 
     async def _call(self, method: str, **kwargs: Any) -> Any:
         """A read through slack_sdk's typed method (``conversations_info`` for
@@ -111,6 +112,11 @@ class Directory:
                 return User(user_id, handle or user_id)
         return self._users[user_id]
 
+    async def user_zone(self, user_id: str) -> str | None:
+        """A person's time zone as Slack keeps it; None if it cannot be read."""
+        await self.user(user_id)
+        return self._zones.get(user_id)
+
     def remember_user(self, data: Mapping[str, Any]) -> None:
         """Cache a person from a users.info / users.list object, or a ``user_change`` event's
         (so a new display name shows from the next message on, not after a restart)."""
@@ -124,6 +130,8 @@ class Directory:
         display = str(profile.get("display_name") or profile.get("real_name") or "")
         user = User(user_id, handle, is_bot=bool(data.get("is_bot")), display=display)
         self._users[user_id] = user
+        if isinstance(data.get("tz"), str) and data["tz"]:
+            self._zones[user_id] = str(data["tz"])
         for alias in (handle, display, profile.get("display_name"), data.get("real_name")):
             if alias:
                 self._user_ids.setdefault(str(alias).lower().lstrip("@"), user_id)

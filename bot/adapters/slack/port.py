@@ -175,6 +175,10 @@ class SlackPort:
             later.files += await self._upload(ref.channel_id, thread_ts, attachment)
         later.digest = digest
 
+    async def user_zone(self, user: User) -> str | None:
+        """The person's own time zone (users.info ``tz``), for an async chat's reminders."""
+        return await self.directory.user_zone(user.id)
+
     async def member_count(self, channel: str) -> int | None:
         async with port_errors(f"counting the members of {channel}"):
             channel_id = await self.directory.channel_id(channel)

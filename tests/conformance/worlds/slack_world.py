@@ -28,6 +28,7 @@ class SlackConformance(WrappedWorld):
     platform = "slack"
     channel = "chat2lrn"
     threads = "per-question"
+    zones: ClassVar[dict[str, str]] = {"alice": "Europe/Berlin", "bob": "America/New_York"}
     cannot: ClassVar[dict[str, str]] = {
         REPLIES: "Slack has no replies outside threads: replying to a message is posting in "
         "its thread",
