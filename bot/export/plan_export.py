@@ -18,7 +18,7 @@ import yaml
 from bot.core import wording
 from bot.core.durations import format_duration
 from bot.core.errors import UserError
-from bot.core.plan import Chat
+from bot.core.plan import Chat, Question
 from bot.core.recap import RunView
 
 MINUTE = timedelta(minutes=1)
@@ -39,11 +39,11 @@ def plan_chat_id(chat: Chat) -> str:
     return slug or "chat"
 
 
-def asked(chat: Chat, view: RunView) -> list[tuple[str, timedelta]]:
-    """Each question that went out (skipped ones did not), with the offset it was asked at,
-    in the order they were asked, to the whole second."""
+def asked(chat: Chat, view: RunView) -> list[Question]:
+    """Each question that went out (skipped ones did not), at the offset it was asked at to
+    the whole second, in the order they were asked."""
     posted = {q.id: q for q in view.questions}
-    found: list[tuple[str, timedelta]] = []
+    found: list[Question] = []
     for question in chat.questions:
         seen = posted.get(question.id)
         if seen is None or seen.skipped or seen.posted_at is None:
@@ -52,18 +52,26 @@ def asked(chat: Chat, view: RunView) -> list[tuple[str, timedelta]]:
         if not (chat.spontaneous or question.extra) and view.started_at is not None:
             # A planned question /nextq posted early went out before its planned offset.
             at = min(at, max(seen.posted_at - view.started_at, timedelta(0)))
-        found.append((question.text, timedelta(seconds=int(at.total_seconds()))))
-    return sorted(found, key=lambda pair: pair[1])  # stable: ties keep the order they went out
+        whole = timedelta(seconds=int(at.total_seconds()))
+        found.append(question.model_copy(update={"at": whole}))
+    return sorted(found, key=lambda q: q.at)  # stable: ties keep the order they went out
 
 
-def _held(chat: Chat, view: RunView, last: timedelta) -> timedelta:
+def _minutes(delta: timedelta, *, past: bool = False) -> timedelta:
+    """``delta`` rounded up to whole minutes; ``past``: the next whole minute after it."""
+    seconds = int(delta.total_seconds())
+    return MINUTE * (seconds // 60 + 1 if past else -(-seconds // 60))
+
+
+def _held(chat: Chat, view: RunView, questions: list[Question]) -> timedelta:
     """How long the run lasted, in whole minutes (its planned length if it has not ended),
-    and always past its last question: a plan's questions come before its end."""
+    and long enough for the plan it becomes: its questions come before its end, and an async
+    chat's windows (``open_for``) close by it."""
     held = chat.schedule.duration
     if view.started_at is not None and view.ended_at is not None:
         held = view.ended_at - view.started_at
-    minutes = -(-int(held.total_seconds()) // 60)
-    return max(timedelta(minutes=minutes), MINUTE * (int(last.total_seconds()) // 60 + 1))
+    closes = [q.at + q.open_for for q in questions if q.open_for is not None]
+    return max(_minutes(held), _minutes(questions[-1].at, past=True), *map(_minutes, closes))
 
 
 def _local(when: datetime, chat: Chat) -> str:
@@ -79,14 +87,18 @@ def run_plan(chat: Chat, view: RunView) -> str:
     schedule: dict[str, Any] = {"start": _local(started, chat)}
     if chat.schedule.rrule and not chat.spontaneous:
         schedule["rrule"] = chat.schedule.rrule
-    schedule["duration"] = format_duration(_held(chat, view, questions[-1][1]))
+    schedule["duration"] = format_duration(_held(chat, view, questions))
     entry = chat.model_dump(mode="json", exclude_defaults=True, exclude={"spontaneous"})
     entry["id"] = plan_chat_id(chat)
     entry["timezone"] = chat.timezone or "UTC"
     entry["schedule"] = schedule
     entry["questions"] = [
-        {"id": f"Q{number}", "at": format_duration(at), "text": text}
-        for number, (text, at) in enumerate(questions, 1)
+        {
+            "id": f"Q{number}",
+            **question.model_dump(mode="json", exclude_none=True, include={"at", "open_for"}),
+            "text": question.text,
+        }
+        for number, question in enumerate(questions, 1)
     ]
     header = wording.PLAN_EXPORT_HEADER.format(
         run_id=view.run_id, title=chat.title, start=_local(started, chat), zone=chat.zone.key

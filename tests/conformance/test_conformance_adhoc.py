@@ -168,3 +168,15 @@ async def test_a_restart_mid_spontaneous_chat_resumes_it(world: World) -> None:
     texts = [p.text for p in world.posts()]
     assert world.questions() == ["Q1", "Q2"]  # each once, across both processes
     assert texts[-1].startswith("Recap: Keynote live")
+
+
+async def test_a_cohost_of_a_planned_run_may_ask_and_steer_it(world: World) -> None:
+    await world.command("kate", "startchat")
+    await world.at(5)
+    assert (await world.command("alice", "ask", "Hi?")).text.startswith("Only the hosts")
+    added = await world.command("kate", "cohost", "@alice")
+    assert added.text == "alice co-hosts this run of Tea Chat."
+    assert (await world.command("alice", "ask", "Who is new?")).text == "Posted X1."
+    assert (await world.command("alice", "nextq")).text == "Posted Q2."
+    assert world.questions() == ["Q1", "X1", "Q2"]
+    assert [c.cohosts for c in world.engine.plan.chats] == [["marco"]]  # the plan as it was

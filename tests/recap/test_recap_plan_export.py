@@ -17,10 +17,13 @@ from bot.core.clock import SimClock
 from bot.core.engine import Engine
 from bot.core.events import ChannelRef, Command, User
 from bot.core.plan import AdHoc, load_plan, parse_plan
+from bot.core.recap import QuestionView, RunView
 from bot.core.service import ChatService
 from bot.core.snapshot import load_stored_run
 from bot.core.store import Store
 from bot.export.formats import render
+from bot.export.plan_export import run_plan
+from tests.core.async_support import async_plan, day
 from tests.core.test_engine import CHANNEL, at
 from tests.fakes.port import FakePort
 from tests.support import make_plan
@@ -148,3 +151,24 @@ def test_validate_reads_a_plan_on_stdin(
     monkeypatch.setattr(sys, "stdin", io.StringIO("adhoc: {duration: soon, hosts: [k]}\n"))
     assert main(["validate", "-"]) == 1
     assert capsys.readouterr().err.startswith('<stdin>:1:19 adhoc.duration: "soon"')
+
+
+def test_an_async_run_ended_early_keeps_its_windows_and_validates() -> None:
+    """Q1 and Q2 went out, the host ended it on day 2: their windows (open_for) are kept and
+    the plan's duration still holds them, as validate requires."""
+    chat = async_plan().chats[0]
+    questions = [
+        QuestionView("Q1", "What brought you here?", day(0)),
+        QuestionView("Q2", "What is hard about it?", day(1)),
+        QuestionView("Q3", "What will you try next?", None),
+    ]
+    view = RunView(
+        1, "tea", "Slow Tea", "#slowtea", "summarised", day(0), day(0), day(2), questions, []
+    )
+    [planned] = parse_plan(run_plan(chat, view)).chats
+    assert planned.is_async
+    assert [(q.id, q.at, q.open_for) for q in planned.questions] == [
+        ("Q1", timedelta(0), timedelta(days=2)),
+        ("Q2", timedelta(days=1), timedelta(days=2)),
+    ]
+    assert planned.schedule.duration == timedelta(days=3)  # Q2 closes then, after the end

@@ -80,15 +80,17 @@ class Commands:
         chat = await self._chat_for(command, args)
         if isinstance(chat, CommandReply):
             return chat
-        if spec.who is Who.HOSTS and not chat.hosted_by(command.user):
-            hosts = ", ".join(chat.hosts)
-            return no(say.NOT_A_HOST.format(title=chat.title, hosts=hosts, name=spec.name))
         run = await self._run_of(chat)
         async with self.engine.run_lock(run.id if run else -1):
             run = await self._run_of(chat)
-            # The chat as its run keeps it: the questions /ask added, in their places (the
-            # plan's list would name the wrong next question once X1 is in).
+            # The chat as its run keeps it: the co-hosts /cohost added for this run, and the
+            # questions /ask added, in their places (the plan's list would name the wrong
+            # next question once X1 is in).
             current = self.engine.chat_of(run) if run is not None else chat
+            if spec.who is Who.HOSTS and not current.hosted_by(command.user):
+                hosts = ", ".join(current.hosts)
+                title = current.title
+                return no(say.NOT_A_HOST.format(title=title, hosts=hosts, name=spec.name))
             call = ChatCall(command, args, current, run)
             reply = await CHAT_HANDLERS[spec.name](self.services, call)
         self.engine.on_change()
