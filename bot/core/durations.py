@@ -101,8 +101,17 @@ def format_offset(delta: timedelta) -> str:
     return f"{sign}{minutes:02d}:{seconds:02d}"
 
 
+_DAYS_AND_CLOCK = re.compile(r"^\s*(\d+)\s*d\s+(\d.*)$", re.IGNORECASE)
+
+
 def parse_signed_duration(value: object) -> timedelta:
-    """A duration that may start with ``-``: before the start, as pre-chat messages are."""
+    """A duration that may start with ``-``: before the start, as pre-chat messages are.
+    An async chat's replies count days first, ``1d 02:30:00``, or in hours, ``26:30:00``."""
+    if isinstance(value, str) and (days := _DAYS_AND_CLOCK.match(value)):
+        try:
+            return timedelta(days=int(days.group(1))) + parse_duration(days.group(2))
+        except DurationError:
+            raise DurationError(value) from None
     if isinstance(value, str) and value.strip().startswith("-"):
         return -parse_duration(value.strip()[1:])
     if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:

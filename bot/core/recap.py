@@ -71,6 +71,9 @@ class QuestionView:
     text: str
     posted_at: datetime | None = None
     skipped: bool = False
+    # When it stopped taking answers: an async chat's window end, a live chat's next question
+    # or the end (None while it is open).
+    closed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,11 @@ class RunView:
     interested: int | None = None  # the run's scheduled event, when it had one
     # The plan's ``language``: the stop words, stemmer and background words of the themes.
     language: str = DEFAULT_LANGUAGE
+    # What the bot sent besides its posts: nudges (live chats), reminders and daily digests
+    # (async chats).
+    nudges: int = 0
+    reminders: int = 0
+    digests: int = 0
 
 
 @dataclass(frozen=True)
@@ -141,6 +149,9 @@ class Stats:
     answers_per_question: dict[str, int]
     reach: int | None = None
     interested: int | None = None
+    nudges: int = 0
+    reminders: int = 0
+    digests: int = 0
 
 
 @dataclass(frozen=True)
@@ -191,6 +202,9 @@ def build_recap(view: RunView, *, public_url: str | None = None) -> Recap:
         answers_per_question={q.id: len(q.answers) for q in questions},
         reach=view.reach,
         interested=view.interested,
+        nudges=view.nudges,
+        reminders=view.reminders,
+        digests=view.digests,
     )
     hosts = sorted({m.user_name for m in host_messages})
     ranked = ranked_words(view, never)

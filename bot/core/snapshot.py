@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from bot.core.bulk import collector_paused
+from bot.core.digest import DIGEST_KIND
 from bot.core.errors import UserError
 from bot.core.plan import Chat
 from bot.core.recap import (
@@ -19,6 +20,7 @@ from bot.core.recap import (
 )
 from bot.core.store import RunRow, Store
 from bot.core.store.database import MessageRecord, PickRecord, ReactionRecord
+from bot.core.windows import closed_times
 
 
 class RunNotFound(UserError, LookupError):
@@ -81,16 +83,21 @@ async def _read_run_view(store: Store, run_id: int, run: RunRow | None) -> RunVi
     messages = await store.message_records(run_id)
     reactions = await store.reaction_records(run_id)
     picks = await store.pick_records(run_id)
-    posts = {p.question_id: p for p in await store.posts(run_id) if p.kind == "question"}
+    all_posts = await store.posts(run_id)
+    posts = {p.question_id: p for p in all_posts if p.kind == "question"}
+    closes = closed_times(run, chat, all_posts)
     questions = [
         QuestionView(
             id=q.id,
             text=q.text,
             posted_at=posts[q.id].posted_at or posts[q.id].claimed_at if q.id in posts else None,
             skipped=posts[q.id].skipped if q.id in posts else False,
+            closed_at=closes.get(q.id),
         )
         for q in chat.questions
     ]
+    sent = sum(1 for n in await store.nudges(run_id) if n.delivered_at is not None)
+    digests = sum(1 for p in all_posts if p.kind == DIGEST_KIND and p.posted_at is not None)
     earlier = await _earlier_participants(store, run)
     # Hosts as the platform names them: reactions carry platform user ids, while the plan may
     # list names, so a host's star counts even if that host never wrote a message.
@@ -119,6 +126,9 @@ async def _read_run_view(store: Store, run_id: int, run: RunRow | None) -> RunVi
         # Channel members when the chat ran: read once the runs table has a ``reach`` column.
         reach=getattr(run, "reach", None),
         interested=run.interested,
+        nudges=0 if chat.is_async else sent,
+        reminders=sent if chat.is_async else 0,
+        digests=digests,
     )
 
 

@@ -8,12 +8,14 @@ early by /nextq); it closes at its planned opening plus ``open_for``, moved by e
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.core import wording
 from bot.core.plan import Chat, Question
-from bot.core.store import RunRow
+from bot.core.store import PostRow, RunRow
 from bot.core.store.messages import MessageRecord
 
 # The post kind of a question's closing note (its key: close:Q2).
@@ -80,3 +82,28 @@ def closing_note(window: Window, records: list[MessageRecord]) -> str:
     ]
     people = len({r.user_id for r in answers})
     return wording.question_closed(window.question_id, answers=len(answers), people=people)
+
+
+def closed_times(run: RunRow, chat: Chat, posts: Iterable[PostRow]) -> dict[str, datetime]:
+    """When each question stopped taking answers, for the exports: an async chat's at the
+    end of its window (once closed, or cut short by the end); a live chat's when the next
+    question went up, the last one's at the end."""
+    posted = {p.question_id: p for p in posts if p.kind == "question" and not p.skipped}
+    ended = run.ended_at
+    if chat.is_async:
+        notes = {p.question_id: p.claimed_at for p in posts if p.kind == CLOSE_KIND}
+        found = {}
+        for w in opened(run, chat):
+            if w.question_id in notes:
+                found[w.question_id] = notes[w.question_id]
+            elif w.question_id in posted and ended is not None:
+                found[w.question_id] = min(w.closes, ended)  # /endchat cut it short
+        return found
+    order = [q.id for q in chat.questions if q.id in posted]
+    found: dict[str, datetime] = {}
+    for current, following in itertools.pairwise(order):
+        nxt = posted[following]
+        found[current] = nxt.posted_at or nxt.claimed_at
+    if order and ended is not None:
+        found[order[-1]] = ended
+    return found

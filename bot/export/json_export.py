@@ -114,6 +114,8 @@ def run_document(
                 "id": q.id,
                 "text": q.text,
                 "posted_at": _time(q.posted_at),
+                "opened_at": _time(q.posted_at),
+                "closed_at": _time(q.closed_at),
                 "skipped": q.skipped,
                 "replies": _messages(by_id[q.id].answers, start, clocks, times),
                 "highlights": [m.message_id for m in by_id[q.id].highlights],

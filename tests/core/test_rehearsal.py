@@ -42,6 +42,12 @@ def test_run_json_counts_match_the_replies_file(demo) -> None:
     assert [len(q["replies"]) for q in doc["questions"]] == [6, 7, 4, 4, 5]
     assert doc["run"]["state"] == "summarised"
     assert doc["chat"]["id"] == "tuesday-tea"
+    # what was sent besides the posts, and when each question stopped being the open one
+    stats = doc["stats"]
+    assert (stats["nudges"], stats["reminders"], stats["digests"]) == (4, 0, 0)
+    closed = [q["closed_at"] for q in doc["questions"]]
+    assert closed[:-1] == [q["opened_at"] for q in doc["questions"][1:]]
+    assert closed[-1] == doc["run"]["ended_at"]
     counts = {p["user"]: p["messages"] for p in doc["participants"]}
     assert counts["alice"] == 9 and counts["frank"] == 1  # frank's second message was deleted
     assert [m["text"] for m in doc["unattributed"]] == [

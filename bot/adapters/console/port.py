@@ -22,6 +22,9 @@ _MARKERS = {
     "outro": "🏁",
     "recap": "📝",
     "notice": "⚠️",
+    "close": "🔒",
+    "reminder": "⏰",
+    "digest": "📰",
 }
 
 

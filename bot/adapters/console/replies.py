@@ -23,7 +23,10 @@ class Reply(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    at: Offset = Field(description="MM:SS or H:MM:SS after the chat starts; -MM:SS before.")
+    at: Offset = Field(
+        description="MM:SS or H:MM:SS after the chat starts (1d 02:30:00 or 26:30:00 a day "
+        "later); -MM:SS before."
+    )
     user: str = Field(min_length=1)
     text: str
     thread: str | None = Field(default=None, description="Posted in this question's thread.")
