@@ -30,13 +30,18 @@ def split_title(text: str) -> tuple[str, str]:
     return " ".join(words), ""
 
 
+def slug(text: str, length: int) -> str:
+    """``Panel: AI in schools`` -> ``panel-ai-in-schools``, at most ``length`` characters: a
+    chat id a plan accepts (``chat`` when nothing is left)."""
+    return _NOT_SLUG.sub("-", text.lower()).strip("-")[:length].strip("-") or "chat"
+
+
 def adhoc_chat_id(platform: str, channel: ChannelRef, title: str) -> str:
     """One chat per platform, channel and title, so the archive groups the runs of a
     spontaneous chat held again under the same title; readable, and unique by a short hash."""
     where = channel.name or channel.id
-    slug = _NOT_SLUG.sub("-", f"{where} {title}".lower()).strip("-")[:_SLUG_LENGTH].strip("-")
     digest = hashlib.sha256(f"{platform}\n{channel.id}\n{title}".encode()).hexdigest()[:8]
-    return f"{ADHOC_PREFIX}{slug or 'chat'}-{digest}"
+    return f"{ADHOC_PREFIX}{slug(f'{where} {title}', _SLUG_LENGTH)}-{digest}"
 
 
 def adhoc_chat(

@@ -9,20 +9,19 @@ is; its one entry can also be pasted under another plan's ``chats:``.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
 import yaml
 
 from bot.core import wording
+from bot.core.adhoc import slug
 from bot.core.durations import format_duration
 from bot.core.errors import UserError
 from bot.core.plan import Chat, Question
 from bot.core.recap import RunView
 
 MINUTE = timedelta(minutes=1)
-_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _ID_LENGTH = 64  # a plan's chat ids are at most this long
 
 
@@ -33,10 +32,7 @@ class NothingToPlan(UserError):
 def plan_chat_id(chat: Chat) -> str:
     """A planned chat keeps its id; a spontaneous one (``adhoc-<channel-title>-<hash>``) is
     named after its title, as a host would name it."""
-    if not chat.spontaneous:
-        return chat.id
-    slug = _NOT_SLUG.sub("-", chat.title.lower()).strip("-")[:_ID_LENGTH].strip("-")
-    return slug or "chat"
+    return slug(chat.title, _ID_LENGTH) if chat.spontaneous else chat.id
 
 
 def asked(chat: Chat, view: RunView) -> list[Question]:
