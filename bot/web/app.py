@@ -32,7 +32,7 @@ from bot.export.plan_export import NothingToPlan
 from bot.export.templating import TEMPLATES, environment
 from bot.web.auth import TokenGate
 from bot.web.calendars import FeedUnavailable, PlanFeed, feed_query, webcal
-from bot.web.charts import trends_png
+from bot.web.charts import answers_per_day, answers_per_day_png, trends_png
 from bot.web.config import ArchiveConfig
 from bot.web.queries import chat_trends, summaries
 
@@ -190,6 +190,7 @@ class Archive:
             zone=stored.chat.zone,
             times=stored.times,
             cloud_src=f"/runs/{run_id}/wordcloud.png" if has_cloud else None,
+            answers_src=f"/runs/{run_id}/answers.png" if stored.chat.is_async else None,
             downloads=downloads,
             standalone=False,
         )
@@ -199,6 +200,15 @@ class Archive:
         png = _cloud(stored.recap.word_weights)
         if png is None:
             raise HTTPException(404, "No word cloud for this run.")
+        return Response(png, media_type="image/png", headers={"Cache-Control": "max-age=60"})
+
+    async def answers_chart(self, request: Request) -> Response:
+        """An async chat's answers per day (its run page shows it)."""
+        stored = await self.stored(request)
+        days = answers_per_day(stored.recap, stored.chat.zone) if stored.chat.is_async else []
+        png = answers_per_day_png(days)
+        if png is None:
+            raise HTTPException(404, "No chart: not an async chat, or Pillow is not installed.")
         return Response(png, media_type="image/png", headers={"Cache-Control": "max-age=60"})
 
     async def export(self, request: Request) -> Response:
@@ -256,6 +266,7 @@ def create_app(
         Route("/chats/{chat_id}/trends.png", archive.chat_chart),
         Route("/runs/{run_id:int}", archive.run),
         Route("/runs/{run_id:int}/wordcloud.png", archive.wordcloud),
+        Route("/runs/{run_id:int}/answers.png", archive.answers_chart),
         Route("/runs/{run_id:int}/export.{fmt}", archive.export),
     ]
     secure = bool(config.public_url and config.public_url.startswith("https://"))

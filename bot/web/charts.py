@@ -2,14 +2,17 @@
 
 Two panels sharing the x axis: participants per run (returning below, new on top) and
 messages per run. Labels are thinned out so a chat with a hundred runs stays legible.
+An async chat's run page has its own: answers per day of the days it ran.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from datetime import date
 from zoneinfo import ZoneInfo
 
-from bot.core.recap import RunTrend
+from bot.core.recap import Recap, RunTrend
 from bot.export.images import font, pillow_available, png_bytes
 
 INK = "#1f2933"
@@ -89,3 +92,49 @@ def _legend(draw: object, right: int) -> None:
         x -= 18
         draw.rectangle((x, 16, x + 12, 28), fill=colour)
         x -= 14
+
+
+def answers_per_day(recap: Recap, zone: ZoneInfo) -> list[tuple[date, int]]:
+    """Each local day of the run, from its start to its end, with the answers given that
+    day (a quiet day shows as zero, not as a gap)."""
+    if recap.started_at is None:
+        return []
+    counts = Counter(
+        m.created_at.astimezone(zone).date() for q in recap.questions for m in q.answers
+    )
+    first = recap.started_at.astimezone(zone).date()
+    last = max([(recap.ended_at or recap.started_at).astimezone(zone).date(), *counts])
+    return [
+        (first.fromordinal(d), counts[first.fromordinal(d)])
+        for d in range(first.toordinal(), last.toordinal() + 1)
+    ]
+
+
+def answers_per_day_png(days: Sequence[tuple[date, int]], *, width: int = 720) -> bytes | None:
+    """An async chat's answers per day as a bar chart (PNG); None without days or Pillow."""
+    if not days or not pillow_available():
+        return None
+    from PIL import Image, ImageDraw
+
+    height, left, right, top, bottom = 260, 48, width - 20, 44, 210
+    image = Image.new("RGB", (width, height), "#ffffff")
+    draw = ImageDraw.Draw(image)
+    draw.text((left, top - 30), "Answers per day", font=font(15), fill=INK)
+    peak = _nice_max(max((n for _, n in days), default=0) or 1)
+    for fraction in (0.0, 0.5, 1.0):
+        y = bottom - (bottom - top) * fraction
+        draw.line((left, y, right, y), fill=GRID, width=1)
+        draw.text(
+            (left - 8, y), str(round(peak * fraction)), font=font(12), fill=MUTED, anchor="rm"
+        )
+    slot = (right - left) / len(days)
+    bar = max(2.0, min(56.0, slot * 0.64))
+    for i, (day, count) in enumerate(days):
+        x0 = left + slot * i + (slot - bar) / 2
+        if count:
+            draw.rectangle(
+                (x0, bottom - count * (bottom - top) / peak, x0 + bar, bottom), fill=MESSAGES
+            )
+        label = day.strftime("%a %d %b")
+        draw.text((x0 + bar / 2, bottom + 12), label, font=font(12), fill=MUTED, anchor="mt")
+    return png_bytes(image)
