@@ -329,3 +329,8 @@ REHEARSE_ADHOC_FIRST = (
     "--adhoc rehearses a spontaneous chat: the replies file must start with "
     "/startchat TITLE, typed by someone adhoc: lets start one (see examples/adhoc-replies.yaml)"
 )
+# The replies' /startchat was answered, and no chat started (the answer says why).
+REHEARSE_ADHOC_REFUSED = (
+    "--adhoc: the replies' {command} by {user} started no chat; the bot answered: {answer} "
+    "Fix the replies file (see examples/adhoc-replies.yaml)"
+)

@@ -124,3 +124,19 @@ def test_rehearse_adhoc_needs_replies_that_start_a_chat(
     with pytest.raises(SystemExit) as both:
         main([*argv, "--chat", "tuesday-tea"])
     assert both.value.code == ExitCode.BAD_SETTINGS  # argparse: not allowed with --adhoc
+
+
+def test_rehearse_adhoc_whose_startchat_is_refused_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """alice may not start one: the rehearsal says so and why (exit 1), not "a bug" (70)."""
+    replies = tmp_path / "replies.yaml"
+    replies.write_text(
+        '- {at: "00:00", user: alice, text: "/startchat Panel"}\n'
+        '- {at: "00:30", user: kate, text: "/ask What now?"}\n'
+    )
+    argv = ["rehearse", str(ROOT / "chats.yaml"), "--adhoc", "--replies", str(replies)]
+    assert main([*argv, "--speed", "max", "--out", str(tmp_path / "out")]) == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err
+    assert err.startswith("--adhoc: the replies' /startchat Panel by alice started no chat")
+    assert "Only kate, marco, role:Moderators can start a spontaneous chat." in err

@@ -103,6 +103,9 @@ class Rehearsal:
         )
         self.service = ChatService(self.engine)
         self._threads: dict[str, str | None] = {}
+        # --adhoc: the answer to the replies' /startchat, said again if it started nothing.
+        self._start_answer: tuple[Reply, str] | None = None
+        self._adhoc = chat_id is None
         self._id_prefix = f"{self.start:%Y%m%dT%H%M}"
         self.replies = replies
         self.speed = speed
@@ -198,6 +201,8 @@ class Rehearsal:
             user = User(id=reply.user, name=reply.user)
             command = Command(PLATFORM, channel, user, name, now, args)
             answer = await self.service.on_command(command)
+            if self._adhoc and self._start_answer is None and name.lower() == "startchat":
+                self._start_answer = (reply, answer.text)
             self.port.write(f"[{self.port.stamp()}] {user.name}: /{name} {args}")
             self.port.write(f"{'':10} (to {user.name}) {answer.text}")
             return True
@@ -259,6 +264,13 @@ class Rehearsal:
 
     async def _result(self) -> RehearsalResult:
         run = await self._run()
+        if (run is None or run.id is None) and self._start_answer is not None:
+            reply, answer = self._start_answer
+            raise AdhocRepliesError(
+                wording.REHEARSE_ADHOC_REFUSED.format(
+                    command=reply.text, user=reply.user, answer=answer
+                )
+            )
         if run is None or run.id is None:
             raise RuntimeError("the rehearsal created no run")
         view = await load_run_view(self.store, run.id)
