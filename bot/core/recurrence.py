@@ -20,6 +20,7 @@ from bot.core.plan import Chat, Schedule
 from bot.core.rrules import ANCHOR as _ANCHOR
 from bot.core.rrules import RecurrenceError as RecurrenceError
 from bot.core.rrules import check_rrule as check_rrule
+from bot.core.rrules import wall_rule
 
 
 def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
@@ -32,26 +33,27 @@ def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
     return local.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
-def _local_starts(schedule: Schedule, after_local: datetime) -> Iterator[datetime]:
+def _local_starts(schedule: Schedule, zone: ZoneInfo, after_local: datetime) -> Iterator[datetime]:
     """The schedule's wall-clock starts, the days it skips left out."""
     skipped = frozenset(schedule.skip)
-    for local in _rule_starts(schedule, after_local):
+    for local in _rule_starts(schedule, zone, after_local):
         if local.date() not in skipped:
             yield local
 
 
-def _rule_starts(schedule: Schedule, after_local: datetime) -> Iterator[datetime]:
+def _rule_starts(schedule: Schedule, zone: ZoneInfo, after_local: datetime) -> Iterator[datetime]:
     if schedule.rrule is None:
         if schedule.start is not None and schedule.start >= after_local:
             yield schedule.start
         return
-    yield from _rule(schedule.rrule, schedule.start or _ANCHOR).xafter(after_local, inc=True)
+    rule = _rule(schedule.rrule, schedule.start or _ANCHOR, zone)
+    yield from rule.xafter(after_local, inc=True)
 
 
 def first_local_start(chat: Chat, after_local: datetime = datetime.min) -> datetime | None:
     """The schedule's first wall-clock start at or after ``after_local``, skipped or not: a
     calendar's DTSTART."""
-    return next(_rule_starts(chat.schedule, after_local), None)
+    return next(_rule_starts(chat.schedule, chat.zone, after_local), None)
 
 
 def skipped_starts(chat: Chat) -> list[datetime]:
@@ -59,7 +61,7 @@ def skipped_starts(chat: Chat) -> list[datetime]:
     if chat.schedule.rrule is None:
         start = chat.schedule.start
         return [start] if start is not None and start.date() in chat.schedule.skip else []
-    rule = _rule(chat.schedule.rrule, chat.schedule.start or _ANCHOR)
+    rule = _rule(chat.schedule.rrule, chat.schedule.start or _ANCHOR, chat.zone)
     found = []
     for day in sorted(set(chat.schedule.skip)):
         midnight = datetime.combine(day, datetime.min.time())
@@ -71,10 +73,11 @@ def skipped_starts(chat: Chat) -> list[datetime]:
 
 
 @lru_cache(maxsize=256)
-def _rule(text: str, dtstart: datetime) -> rrule:
-    """Parsed once per (rule, start); dateutil's cache keeps the occurrences it generated, so
-    the engine's frequent look-ups do not replay the recurrence from its first start."""
-    rule = rrulestr(text, dtstart=dtstart, cache=True)
+def _rule(text: str, dtstart: datetime, zone: ZoneInfo) -> rrule:
+    """Parsed once per (rule, start, zone); dateutil's cache keeps the occurrences it
+    generated, so the engine's frequent look-ups do not replay the recurrence from its first
+    start. A UTC ``UNTIL`` is read in the zone's wall time, like the rest of the rule."""
+    rule = rrulestr(wall_rule(text, zone), dtstart=dtstart, cache=True)
     assert isinstance(rule, rrule)
     return rule
 
@@ -84,7 +87,7 @@ def iter_starts(chat: Chat, after: datetime) -> Iterator[datetime]:
     zone = chat.zone
     # Start a day early in local time: a gap or fold may move a start across ``after``.
     local_after = after.astimezone(zone).replace(tzinfo=None) - timedelta(days=1)
-    for local in _local_starts(chat.schedule, local_after):
+    for local in _local_starts(chat.schedule, zone, local_after):
         instant = to_utc(local, zone)
         if instant >= after:
             yield instant
@@ -108,7 +111,7 @@ def last_start(chat: Chat, before: datetime) -> datetime | None:
     if schedule.rrule is None:
         local = schedule.start if schedule.start and schedule.start < local_before else None
     else:
-        rule = _rule(schedule.rrule, schedule.start or _ANCHOR)
+        rule = _rule(schedule.rrule, schedule.start or _ANCHOR, chat.zone)
         local = rule.before(local_before)
         while local is not None and local.date() in schedule.skip:
             local = rule.before(local)

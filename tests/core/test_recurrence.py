@@ -72,3 +72,19 @@ def test_rrule_with_a_first_occurrence_and_a_count() -> None:
 def test_bad_rrules_are_refused(rule: str) -> None:
     with pytest.raises(RecurrenceError):
         check_rrule(rule)
+
+
+def test_an_until_in_utc_as_calendars_export_it_ends_the_rule_at_that_instant() -> None:
+    """RFC 5545 writes a zoned rule's UNTIL in UTC (Google Calendar exports
+    ``UNTIL=20261216T005959Z``); the plan takes it, and it ends the chat at that instant:
+    Tuesday 15 December 20:00 in New York is 01:00 UTC on the 16th, after it."""
+    c = chat(
+        '{rrule: "FREQ=WEEKLY;BYDAY=TU;BYHOUR=20;UNTIL=20261216T005959Z", duration: 1h, '
+        "start: 2026-12-01 20:00}",
+        tz="America/New_York",
+    )
+    assert occurrences(c, utc(2026, 1, 1), utc(2027, 6, 1)) == [
+        utc(2026, 12, 2, 1),
+        utc(2026, 12, 9, 1),
+    ]
+    assert next_start(c, utc(2026, 12, 10)) is None
