@@ -191,7 +191,12 @@ HELP_FOR_HOSTS = "{help} (hosts)"
 # Commands' refusals: the command, the chat or the arguments do not fit.
 UNKNOWN_COMMAND = "I don't know /{name}. Commands: {known}"
 NOT_A_HOST = "Only the hosts of {title} ({hosts}) can use /{name}."
-NO_CHAT_HERE = "No chat is planned in this channel; name one, e.g. /startchat CHAT_ID."
+# In a channel with no chat of the plan and no spontaneous one running: /ask, /endchat,
+# /chatstatus... and a /startchat with no title. Spontaneous chats start anywhere allowed.
+NO_CHAT_HERE = (
+    "No chat is running or planned in this channel: a host starts one with /startchat TITLE, "
+    "or names a planned chat, e.g. /startchat CHAT_ID."
+)
 SEVERAL_CHATS_HERE = "Several chats use this channel ({names}); name one, e.g. /startchat ID."
 UNKNOWN_CHAT = "{word} is not a chat in the plan (chats: {ids})."
 MISSING_ARG = "/{name} needs its {placeholder}. {help}. Use it as {usage}"

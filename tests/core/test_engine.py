@@ -468,3 +468,15 @@ async def test_an_outage_is_logged_once_per_attempt_not_twice(
     assert len([m for m in said if m.startswith("post question:Q1 of run")]) >= 3
     assert len([m for m in said if m.startswith("could not check whether question:Q1")]) == 1
     assert h.port.questions() == ["Q1"]  # and it got through once the platform was back
+
+
+async def test_commands_in_a_channel_with_no_chat_say_how_to_start_one(h: Harness) -> None:
+    """/ask (or a bare /startchat) where nothing is planned or running: the answer names
+    /startchat TITLE, the way to open a spontaneous chat there, not only a plan's chat id."""
+    elsewhere = ChannelRef("general", "general")
+    for name, args in (("ask", "What now?"), ("startchat", ""), ("endchat", "")):
+        reply = await h.service.on_command(
+            Command("console", elsewhere, User("kate", "kate"), name, h.clock.now(), args)
+        )
+        assert not reply.ok
+        assert "/startchat TITLE" in reply.text
