@@ -175,9 +175,9 @@ def cmd_validate(args: argparse.Namespace, registry: PlatformRegistry) -> int:
     from bot.core.recurrence import past_start_notices
 
     if args.file == STDIN:  # e.g. chathost export latest --format plan | chathost validate -
-        plan = parse_plan(sys.stdin.read(), STDIN_NAME, registry.names)
+        plan = parse_plan(sys.stdin.read(), STDIN_NAME, registry.plan_rules)
     else:
-        plan = load_plan(args.file, registry.names)
+        plan = load_plan(args.file, registry.plan_rules)
     print(f"{args.file}: OK ({len(plan.chats)} chats: {', '.join(c.id for c in plan.chats)})")
     for warning in past_start_notices(plan.chats, datetime.now(UTC)):
         print(f"{args.file}: warning: {warning}", file=sys.stderr)
@@ -192,7 +192,7 @@ def cmd_schema(args: argparse.Namespace, registry: PlatformRegistry) -> int:
 def cmd_rehearse(args: argparse.Namespace, registry: PlatformRegistry) -> int:
     from bot.adapters.console.rehearsal import rehearse_to
 
-    plan = load_plan(args.file, registry.names)
+    plan = load_plan(args.file, registry.plan_rules)
     if args.adhoc:
         chat = None
     else:
@@ -276,7 +276,7 @@ def cmd_run(args: argparse.Namespace, registry: PlatformRegistry) -> int:
     settings = load_settings()
     if args.log_json:
         settings = settings.model_copy(update={"log_json": True})
-    plan = load_plan(args.file or settings.chats_file, registry.names)
+    plan = load_plan(args.file or settings.chats_file, registry.plan_rules)
     asyncio.run(
         run_app(
             settings, plan, args.platform, args, registry=registry, health_port=args.health_port
@@ -303,7 +303,7 @@ def cmd_calendar(args: argparse.Namespace, registry: PlatformRegistry) -> int:
     from bot.export.calendar import plan_calendar
 
     settings = load_settings()
-    plan = load_plan(args.file or settings.chats_file, registry.names)
+    plan = load_plan(args.file or settings.chats_file, registry.plan_rules)
     try:
         chats = [plan.chat(args.chat)] if args.chat else plan.chats
     except KeyError as exc:

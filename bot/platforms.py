@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings
 from bot.core.clock import Clock
 from bot.core.errors import SettingsError
 from bot.core.plan import PLATFORM_ENTRY_POINTS, Plan
+from bot.core.plan_rules import PlatformRules
 
 if TYPE_CHECKING:  # the adapters pull in the whole core; ``chathost validate`` needs none
     from bot.adapters.base import Adapter
@@ -90,7 +91,8 @@ class PlatformPlugin:
     (``SLACK_``); ``secrets`` names its fields whose values are masked in every log line;
     ``tokens`` lists the environment variables it needs before it can start under the given
     ``chathost run`` options (a missing one stops the run at once: exit 2, one line);
-    ``add_run_options`` adds the plugin's own ``chathost run`` options (``--slack-mode``).
+    ``add_run_options`` adds the plugin's own ``chathost run`` options (``--slack-mode``);
+    ``plan_rules`` are its checks of the plan's chats on it (``chathost validate``).
     """
 
     name: str
@@ -101,6 +103,7 @@ class PlatformPlugin:
     add_run_options: Callable[[argparse._ArgumentGroup], None] = _no_options
     commands: tuple[PluginCommand, ...] = ()
     description: str = ""
+    plan_rules: PlatformRules = field(default_factory=PlatformRules)
 
     @property
     def env_prefix(self) -> str:
@@ -143,6 +146,11 @@ class PlatformRegistry:
 
     def __iter__(self) -> Iterator[PlatformPlugin]:
         return iter(self.plugins[name] for name in self.names)
+
+    @property
+    def plan_rules(self) -> dict[str, PlatformRules]:
+        """What a plan is checked against: each platform's name and its rules."""
+        return {name: self.plugins[name].plan_rules for name in self.names}
 
     def __contains__(self, name: object) -> bool:
         return name in self.plugins

@@ -28,6 +28,7 @@ from pydantic import (
 from bot.core.durations import format_duration
 from bot.core.events import EVERY_CHAT_HOST, User
 from bot.core.language import DEFAULT_LANGUAGE, LanguageCode
+from bot.core.plan_rules import rules_of
 from bot.core.plan_types import (
     CLOCK_TIME_PATTERN,
     QUIET_HOURS_PATTERN,
@@ -453,8 +454,8 @@ class _Head(_Strict):
 def load_plan(path: str | Path, platforms: Collection[str] | None = None) -> Plan:
     """Read and validate a plan file; raises PlanError listing every problem.
 
-    ``platforms``: the names a chat's ``platform:`` may take (the registry's); by default the
-    installed plugins'."""
+    ``platforms``: the names a chat's ``platform:`` may take (the registry's ``plan_rules``,
+    which also checks each chat as its platform requires); by default the installed plugins'."""
     doc, name = read_positioned(path)
     return _PlanValidator(doc, name, Plan, _context(platforms)).run()
 
@@ -467,8 +468,8 @@ def parse_plan(
 
 
 def _context(platforms: Collection[str] | None) -> dict[str, Any]:
-    names = installed_platforms() if platforms is None else frozenset(platforms)
-    return {PLATFORMS_CONTEXT: names}
+    # The registry's names with their rules (bot/core/plan_rules.py), or the installed names.
+    return {PLATFORMS_CONTEXT: installed_platforms() if platforms is None else platforms}
 
 
 class _PlanValidator(PositionedValidator):
@@ -534,6 +535,9 @@ class _PlanValidator(PositionedValidator):
                 self.add(where, "questions must be listed in the order they are posted")
             previous = question.at
         self._check_mode(chat, base)
+        rules = rules_of((self.context or {}).get(PLATFORMS_CONTEXT), chat.platform)
+        for where, problem in rules.problems(chat) if rules else ():
+            self.add((*base, *where), problem)
         for i, offset in enumerate(chat.announce):
             if offset <= timedelta(0):
                 self.add((*base, "announce", i), "an announcement offset must be before the start")

@@ -197,6 +197,11 @@ NO_CHAT_HERE = (
     "No chat is running or planned in this channel: a host starts one with /startchat TITLE, "
     "or names a planned chat, e.g. /startchat CHAT_ID."
 )
+# A chat with events: true on a platform with no scheduled events of its own.
+NO_SCHEDULED_EVENTS = (
+    "{platform} has no scheduled events of its own for events: true to keep: remove it "
+    "(a calendar of the chats comes from chathost calendar, or the archive's /calendar.ics)"
+)
 SEVERAL_CHATS_HERE = "Several chats use this channel ({names}); name one, e.g. /startchat ID."
 UNKNOWN_CHAT = "{word} is not a chat in the plan (chats: {ids})."
 MISSING_ARG = "/{name} needs its {placeholder}. {help}. Use it as {usage}"

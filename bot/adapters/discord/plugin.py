@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from bot.adapters.discord.config import DiscordConfig, DiscordSettings
+from bot.core.plan_rules import PlatformRules
 from bot.platforms import BuildContext, PlatformPlugin, PluginCommand
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ PLUGIN = PlatformPlugin(
     build=build,
     secrets=("token",),
     tokens=tokens,
+    plan_rules=PlatformRules(scheduled_events=True),  # events: true (guild scheduled events)
     commands=(
         PluginCommand(
             "discord-invite",

@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from bot.adapters.telegram.config import TelegramSettings
+from bot.adapters.telegram.plan_checks import PLAN_RULES
 from bot.platforms import BuildContext, PlatformPlugin
 
 if TYPE_CHECKING:
@@ -50,5 +51,6 @@ PLUGIN = PlatformPlugin(
     secrets=("bot_token", "webhook_secret"),
     tokens=tokens,
     add_run_options=add_run_options,
+    plan_rules=PLAN_RULES,
     description="Telegram groups, by long polling or a webhook",
 )
