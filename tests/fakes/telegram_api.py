@@ -384,6 +384,8 @@ class FakeTelegram:
                 raise TelegramError(404, "Not Found")
             if (injected := self._injected(method)) is not None:
                 raise injected
+            if str(params.get("chat_id", "")).startswith("@"):  # a public group's @username
+                params["chat_id"] = self.state.chat_by_username(params["chat_id"])
             if self.limits is not None and method in _SENDS and "chat_id" in params:
                 self.state.can_send(int(params["chat_id"]))
                 self.limits.take(int(params["chat_id"]))

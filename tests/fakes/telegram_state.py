@@ -229,6 +229,13 @@ class TelegramState:
             return {"type": "private", **{k: v for k, v in user.items() if k != "is_bot"}}
         raise bad_request("chat not found")
 
+    def chat_by_username(self, name: str) -> int:
+        """A public group's ``@username``, which Telegram takes wherever a chat_id goes."""
+        for chat_id, chat in self.groups.items():
+            if f"@{chat.get('username', '')}".lower() == name.lower():
+                return chat_id
+        raise bad_request("chat not found")
+
     def user(self, user_id: int) -> Json:
         if user_id not in self.users:
             raise bad_request("user not found")

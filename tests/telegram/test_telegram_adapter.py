@@ -264,3 +264,26 @@ def test_http_requests_are_not_logged_line_by_line_unless_debugging() -> None:
     finally:
         root.setLevel(before[0])
         http.setLevel(before[1])
+
+
+async def test_a_chat_named_by_its_groups_username_posts_there_and_hears_it(
+    fake: FakeTelegram,
+) -> None:
+    """``channel: "@teachat"``: the post goes to the group Telegram finds by that name, and a
+    message there reaches the core as the chat's channel (its id or its @username)."""
+    fake.add_group(-1005555555555, "Tea", username="teachat")
+    fake.set_privacy(False)
+    own = TelegramSettings(bot_token=SecretStr(fake.token), api_url=fake.base_url)
+    plan = make_plan(platform="telegram", channel='"@teachat"', hosts=["role:admins"])
+    options = TelegramOptions(port=0, poll_timeout=1, delete_after=0.05)
+    adapter, door = TelegramAdapter(own, plan, SimClock(START), options), Door()
+    await adapter.start(door)  # type: ignore[arg-type]
+    try:
+        ref = await adapter.port.post("@teachat", Outgoing("question", "Q1: Tea?", "Tea"))
+        assert ref.channel_id == "-1005555555555"
+        assert [m.text for m in fake.sent(-1005555555555)] == ["Q1: Tea?"]
+        fake.user_says(-1005555555555, ALICE, "A1 oolong")
+        await handled(adapter, 1)
+        assert door.events[0].channel.matches("@teachat")  # type: ignore[union-attr]
+    finally:
+        await adapter.stop()
