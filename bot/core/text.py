@@ -13,6 +13,14 @@ from collections.abc import Iterable
 
 URL = re.compile(r"https?://[^\s<>|\"')\]]+")
 _MENTION = re.compile(r"@\w[\w.\-]*")
+# A web address typed without its scheme (www.example.org, github.com/x): its parts ("www",
+# "com", "org", "example") are not words anyone said. Found from where a dot is followed by
+# two letters (a literal-led pattern, fast on chat text, where a sentence's dot is followed by
+# a space), then matched whole from the start of its word.
+# Its last label is a top-level domain as typed: 2 to 6 lower-case letters ("idea.Then", a
+# missing space, stays words).
+_DOT_LETTERS = re.compile(r"\.[a-z]{2}")
+_ADDRESS = re.compile(r"(?:[^\W_][\w-]*\.)+[a-z]{2,6}(?![^\W\d_])(?:/\S*)?")
 # Tags people paste (<b>, <script>) and anything else in angle brackets that starts like a
 # tag: markup, not words.
 _ANGLE = re.compile(r"</?[A-Za-z#!][^<>]*>")
@@ -84,6 +92,8 @@ def _tokens(text: str, pattern: re.Pattern[str] = _WORD) -> list[str]:
     cleaned = text
     if "http" in cleaned:  # first: a URL in angle brackets goes, the words around it stay
         cleaned = URL.sub(" ", cleaned)
+    if "." in cleaned:
+        cleaned = _without_addresses(cleaned)
     if "@" in cleaned:
         cleaned = _MENTION.sub(" ", cleaned)
     if "<" in cleaned:
@@ -95,6 +105,24 @@ def _tokens(text: str, pattern: re.Pattern[str] = _WORD) -> list[str]:
     if "'" in cleaned:
         found = [w[:-2] if w.endswith("'s") else w for w in found]
     return found
+
+
+def _without_addresses(text: str) -> str:
+    """``text`` with each web address typed without its scheme blanked out."""
+    parts: list[str] = []
+    done = 0
+    for hit in _DOT_LETTERS.finditer(text):
+        if hit.start() < done:
+            continue
+        word_start = max(text.rfind(" ", 0, hit.start()), text.rfind("\n", 0, hit.start())) + 1
+        found = _ADDRESS.search(text, max(word_start, done), hit.end() + 1)
+        if found is None or not found.start() <= hit.start() < found.end():
+            continue
+        found = _ADDRESS.match(text, found.start())  # the whole address, past the hit
+        assert found is not None
+        parts += [text[done : found.start()], " "]
+        done = found.end()
+    return "".join([*parts, text[done:]]) if parts else text
 
 
 def word_counts(texts: Iterable[str], *, skip: frozenset[str]) -> dict[str, int]:

@@ -71,3 +71,29 @@ def test_too_few_answers_or_nothing_in_common_gives_no_groups() -> None:
     assert group_answers([answer(n, "oolong tasting") for n in range(5)], kit) == ()
     unrelated = ["oolong", "manager", "biscuits", "kettle", "garden", "weather", "bicycle"]
     assert group_answers([answer(n, t) for n, t in enumerate(unrelated)], kit) == ()
+
+
+def test_addresses_typed_without_https_are_not_themes_or_phrases() -> None:
+    """People paste www.example.org or github.com/x as often as full links; in any language
+    the recap's themes and phrases never show the pieces of an address ("www", "com", "org",
+    "github com"), while the words around them still count."""
+    texts = [
+        "A1 the oolong guide at www.teaguide.org helped",
+        "A1 oolong notes on github.com/kate/tea-notes",
+        "A1 oolong, see www.teaguide.org/brew too",
+        "A1 my oolong list: leaves.example.com/list",
+        "A1 oolong from tea-shop.co.uk and github.com/bob/leaves",
+    ]
+    base = next(c for c in all_chats() if c.name == "remoto").view
+    pieces = {"www", "com", "org", "teaguide", "github", "leaves", "example", "shop", "uk"}
+    for code in LANGUAGES:
+        view = replace(
+            base,
+            language=code,
+            messages=[answer(n, t) for n, t in enumerate(texts)],
+            host_ids=frozenset(),
+        )
+        recap = build_recap(view)
+        assert "oolong" in recap.themes, code
+        assert not pieces & set(recap.themes), code
+        assert not any(pieces & set(p.split()) for p in recap.phrases), code
