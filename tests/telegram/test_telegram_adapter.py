@@ -287,3 +287,20 @@ async def test_a_chat_named_by_its_groups_username_posts_there_and_hears_it(
         assert door.events[0].channel.matches("@teachat")  # type: ignore[union-attr]
     finally:
         await adapter.stop()
+
+
+async def test_a_command_whose_answer_cannot_go_out_is_done_and_said_in_one_line(
+    running: tuple[TelegramAdapter, Door], fake: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The bot was removed from the group: the host's /endchat still reaches the core, and
+    the answer that cannot be sent is one warning, not a traceback of a 'skipped' update."""
+    adapter, door = running
+    kicked = "Forbidden: bot was kicked from the supergroup chat"
+    fake.fail_next("sendMessage", status=403, description=kicked, times=2)
+    with caplog.at_level(logging.WARNING, "chathost.telegram"):
+        fake.user_sends_command(GROUP, BOB, "/endchat")
+        await handled(adapter, 1)
+    assert [c.name for c in door.commands] == ["endchat"]
+    assert [h.outcome for h in adapter.journal.items] == ["unanswered"]
+    [line] = [r for r in caplog.records if "could not answer" in r.getMessage()]
+    assert kicked in line.getMessage() and line.exc_info is None

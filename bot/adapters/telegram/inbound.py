@@ -177,7 +177,13 @@ class Inbound:
         reply = await self.service.on_command(
             translate.command(message, translate.Typed(typed.name, args), user)
         )
-        await self.answer(message, reply)
+        try:
+            await self.answer(message, reply)
+        except PortError as exc:
+            # The command was done; only its answer did not go out (the bot was removed
+            # from the group, Telegram is down): said in one line, not as a crash.
+            log.warning("did the /%s of %s, but could not answer: %s", typed.name, user.name, exc)
+            return "unanswered"
         return "answered"
 
     async def answer(self, message: Message, reply: CommandReply) -> None:
