@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Collection, Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from functools import cached_property, lru_cache
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -33,6 +33,7 @@ from bot.core.plan_types import (
     CLOCK_TIME_PATTERN,
     QUIET_HOURS_PATTERN,
     Duration,
+    LocalDate,
     LocalDateTime,
     PlatformName,
     TimeZoneName,
@@ -136,7 +137,7 @@ class Schedule(_Strict):
         description="RFC 5545 recurrence, e.g. FREQ=MONTHLY;BYDAY=-1MO;BYHOUR=19;BYMINUTE=30.",
     )
     duration: Duration = Field(description="How long a run lasts, e.g. 1h.")
-    skip: list[date] = Field(
+    skip: list[LocalDate] = Field(
         default_factory=list,
         description="Local dates with no run (a holiday), e.g. [2026-12-28]; each must be a "
         "day the chat runs on. Calendars show them as cancelled (EXDATE).",

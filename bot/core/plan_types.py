@@ -3,8 +3,9 @@ clock times, each read the way a host writes it and refused with the text quoted
 
 from __future__ import annotations
 
+import contextlib
 import json
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -60,6 +61,30 @@ LocalDateTime = Annotated[
             "type": "string",
             "description": "A local date-time in the chat's time zone, e.g. 2026-12-01 19:30.",
         }
+    ),
+]
+
+
+def _local_date(value: object) -> object:
+    """A skipped day is a local date, YYYY-MM-DD (YAML reads one as a date already); a time
+    or another form ("12/15/2026", a date-time) is refused with the form to write."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return date.fromisoformat(value.strip())
+    shown = json.dumps(value, default=str)
+    raise ValueError(
+        f"{shown} is not a date: write the day as YYYY-MM-DD (e.g. 2026-12-28), a local date "
+        "in the chat's time zone, without a time"
+    )
+
+
+LocalDate = Annotated[
+    date,
+    BeforeValidator(_local_date),
+    WithJsonSchema(
+        {"type": "string", "format": "date", "description": "A local date, e.g. 2026-12-28."}
     ),
 ]
 

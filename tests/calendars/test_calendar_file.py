@@ -109,6 +109,17 @@ def test_skipping_a_day_the_chat_does_not_run_is_one_clear_line() -> None:
     assert "chats[0].schedule" in text or "line" in text
 
 
+@pytest.mark.parametrize("day", ['"08/30/2027"', "2027-08-30T19:30", '"2027-08-30 19:30"', "20270830"])
+def test_a_skipped_day_in_another_form_says_the_form_to_write(day: str) -> None:
+    """A US date, a date-time (in any zone) or digits: one line naming YYYY-MM-DD, not
+    pydantic's "invalid character in year" or "should have zero time"."""
+    with pytest.raises(PlanError) as caught:
+        plan(PLAN.replace("skip: [2027-08-30]", f"skip: [{day}]"))
+    [issue] = caught.value.issues
+    assert issue.path == "chats[0].schedule.skip[0]"
+    assert "is not a date: write the day as YYYY-MM-DD (e.g. 2026-12-28)" in issue.message
+
+
 @pytest.mark.parametrize(
     ("public_url", "link"),
     [
