@@ -16,17 +16,31 @@ _SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 DURATION_PATTERN = r"^\s*((\d+(\.\d+)?\s*[dhmsDHMS]\s*)+|(\d+:)?\d{1,3}:\d{2}|\d+)\s*$"
 
 
+# The longest duration anything takes (a chat, an async question's window, an offset, an
+# /extendchat): longer is a typo, and added to a date it would run past the calendar's end.
+LONGEST = timedelta(days=366)
+
+
 class DurationError(ValueError):
     """Raised with the offending text so plan errors can quote it back to the user."""
 
-    def __init__(self, text: object) -> None:
+    def __init__(self, text: object, *, too_long: bool = False) -> None:
         shown = json.dumps(text, default=str)
-        super().__init__(wording.not_a_duration(shown))
+        longest = format_duration(LONGEST) if too_long else None
+        super().__init__(wording.not_a_duration(shown, longest=longest))
         self.text = text
 
 
 def parse_duration(value: object) -> timedelta:
-    """Accept unit strings, ``[H:]MM:SS`` clocks and plain seconds; refuse anything else."""
+    """Accept unit strings, ``[H:]MM:SS`` clocks and plain seconds; refuse anything else,
+    and anything longer than ``LONGEST``."""
+    found = _parse_duration(value)
+    if found > LONGEST:
+        raise DurationError(value, too_long=True)
+    return found
+
+
+def _parse_duration(value: object) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if isinstance(value, bool):
@@ -69,7 +83,9 @@ def _seconds(total: float, value: object) -> timedelta:
     """A timedelta, or a DurationError for what it cannot hold (``1e400``, ``9999999999d``)."""
     try:
         return timedelta(seconds=total)
-    except (OverflowError, ValueError):
+    except OverflowError:
+        raise DurationError(value, too_long=True) from None
+    except ValueError:
         raise DurationError(value) from None
 
 
@@ -109,9 +125,9 @@ def parse_signed_duration(value: object) -> timedelta:
     An async chat's replies count days first, ``1d 02:30:00``, or in hours, ``26:30:00``."""
     if isinstance(value, str) and (days := _DAYS_AND_CLOCK.match(value)):
         try:
-            return timedelta(days=int(days.group(1))) + parse_duration(days.group(2))
-        except DurationError:
-            raise DurationError(value) from None
+            return parse_duration(f"{days.group(1)}d") + parse_duration(days.group(2))
+        except DurationError as exc:
+            raise DurationError(value, too_long="longer" in str(exc)) from None
     if isinstance(value, str) and value.strip().startswith("-"):
         return -parse_duration(value.strip()[1:])
     if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:

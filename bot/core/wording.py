@@ -47,6 +47,8 @@ DID_NOT_SETTLE = "run {run_id} did not settle"
 UNEXPECTED = "{kind}: {error}"
 # A duration in the plan or in a command (/extendchat) that cannot be read; ``shown`` quotes it.
 NOT_A_DURATION = "{shown} is not a duration (use e.g. 1h, 1h40m, 57m30s or 12:30)"
+# Longer than any chat: a typo (9999999d) that would run past the calendar's end.
+TOO_LONG_DURATION = "{shown} is longer than {longest}, the longest duration chathost takes"
 
 
 def tagged(text: str, tag: str) -> str:
@@ -159,7 +161,10 @@ def unexpected(exc: BaseException) -> str:
     return UNEXPECTED.format(kind=type(exc).__name__, error=exc)
 
 
-def not_a_duration(shown: str) -> str:
+def not_a_duration(shown: str, *, longest: str | None = None) -> str:
+    """``longest``: the text is a duration, only longer than chathost takes (``9999999d``)."""
+    if longest is not None:
+        return TOO_LONG_DURATION.format(shown=shown, longest=longest)
     return NOT_A_DURATION.format(shown=shown)
 
 
