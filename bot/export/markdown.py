@@ -81,7 +81,7 @@ def recap_markdown(recap: Recap) -> str:
         " · " + say.REACH.format(members=plural(s.reach, "member")) if s.reach is not None else ""
     )
     lines = [
-        f"# {recap.title} {recap.tag}".rstrip(),
+        f"# {md_text(recap.title)} {md_text(recap.tag)}".rstrip(),  # /startchat TITLE: typed
         "",
         f"{when} · {s.duration_minutes} minutes{reach}",
         "",

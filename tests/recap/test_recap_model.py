@@ -19,7 +19,7 @@ from bot.core.recap import (
 )
 from bot.core.text import words
 from bot.export.csv_export import safe_cell
-from bot.export.markdown import md_text
+from bot.export.markdown import md_text, recap_markdown
 from bot.export.templating import emoji, linkify
 
 T = datetime(2026, 12, 1, 19, 30, tzinfo=UTC)
@@ -192,6 +192,14 @@ def test_linkify_escapes_before_linking(text: str, html: str) -> None:
 )
 def test_markdown_text_cannot_become_html_or_links(text: str, expected: str) -> None:
     assert md_text(text) == expected
+
+
+def test_a_title_typed_with_startchat_cannot_become_html_in_the_markdown() -> None:
+    """A spontaneous chat's title is whatever the host typed after /startchat; the
+    Markdown recap's heading escapes it like every other typed text."""
+    typed = view([], title="<script>alert(1)</script> [win](javascript:x)", tag="#<b>")
+    heading = recap_markdown(build_recap(typed)).splitlines()[0]
+    assert heading == r"# \<script\>alert(1)\</script\> \[win\](javascript:x) #\<b\>"
 
 
 @pytest.mark.parametrize(
