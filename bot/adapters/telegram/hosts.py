@@ -18,12 +18,11 @@ from collections.abc import Callable
 from telegram import Bot, ChatMember
 from telegram.error import TelegramError
 
+from bot.adapters.telegram.plan_checks import ADMINS, OWNER
 from bot.core.plan import ROLE_PREFIX, Plan
 
 log = logging.getLogger("chathost.telegram")
 
-ADMINS = "admins"
-OWNER = "owner"
 _PEOPLE_KEPT = 10_000
 
 

@@ -12,10 +12,14 @@ import json
 import re
 from collections.abc import Sequence
 
-from bot.adapters.telegram.hosts import ADMINS, OWNER
 from bot.core.plan import ROLE_PREFIX
 from bot.core.plan_rules import ChatFields, PlatformRules, Problem
 
+# The roles Telegram tells a bot of (hosts.py gives them to people): ``role:admins`` in a
+# plan's hosts is the group's administrators, ``role:owner`` its creator. This module needs no
+# Telegram library: ``chathost validate`` loads it with the plugin.
+ADMINS = "admins"
+OWNER = "owner"
 # A public username: 5 to 32 letters, digits and underscores, starting with a letter.
 USERNAME = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")
 GROUP_ID = re.compile(r"^-\d+$")
