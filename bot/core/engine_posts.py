@@ -49,6 +49,8 @@ class RunPosts:
     async def deliver(self, run: RunRow, post: PostRow, *, recover: bool = False) -> None:
         """Deliver a post whose lease we hold. ``recover``: an earlier attempt may have
         landed without being recorded, so the platform is asked for it first."""
+        if await self._waits_its_turn(post):
+            return
         chat = chat_of(run)
         parcel = PostParcel(
             self,
@@ -59,6 +61,29 @@ class RunPosts:
             subject=f"post {post.key} of run {post.run_id}",
         )
         await self.courier.deliver(self.ctx.port(chat), parcel, recover=recover)
+
+    async def _waits_its_turn(self, post: PostRow) -> bool:
+        """A run's posts go out in the order they were claimed: after an outage Q2, due now,
+        must not land before Q1, whose retry is still backing off. So a post behind a failed
+        one gives its delivery back until that one's retry (no attempt counted), and the
+        retries then take them in order. Scheduled-event rows keep their own order."""
+        if post.kind == EVENT_KIND:
+            return False
+        ahead = await self.ctx.store.failed_before(post, ignore_kind=EVENT_KIND)
+        if ahead is None:
+            return False
+        until = max(retry_at(ahead), self.ctx.clock.now())
+        if not await self.ctx.store.defer_post(post.id or 0, self.ctx.worker_id, until):
+            return False
+        log.info(
+            "%s of run %s waits for %s, whose delivery failed (retried at %s)",
+            post.key,
+            post.run_id,
+            ahead.key,
+            f"{until:%H:%M:%S}",
+        )
+        self.courier.on_retry(until)
+        return True
 
     async def retry_pending(self, now: datetime) -> None:
         """Deliver claimed posts whose claimer failed or died (lease run out)."""

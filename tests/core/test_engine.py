@@ -480,3 +480,15 @@ async def test_commands_in_a_channel_with_no_chat_say_how_to_start_one(h: Harnes
         )
         assert not reply.ok
         assert "/startchat TITLE" in reply.text
+
+
+async def test_after_an_outage_the_posts_go_out_in_their_order(h: Harness) -> None:
+    """Q1 failed three times (the platform was down) and waits for its retry; Q2, posted
+    with /nextq meanwhile, must not land before it: Q1 goes first, then Q2."""
+    await h.run_until(at(4))
+    h.port.fail_next(PortError("connection reset"), times=3)  # 5:00, 5:05, 5:15; next 5:35
+    await h.run_until(at(5.3))
+    assert h.port.questions() == []
+    assert (await h.command("nextq", "kate")) == "Posted Q2."
+    await h.run_until(at(7))
+    assert h.port.questions() == ["Q1", "Q2"]

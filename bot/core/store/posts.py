@@ -84,6 +84,39 @@ class PostsMixin(StoreBase):
                 return None
             return await s.get(PostRow, post_id)
 
+    async def failed_before(self, post: PostRow, *, ignore_kind: str) -> PostRow | None:
+        """The run's first post claimed before ``post`` whose delivery failed and is backing
+        off (nobody holds it), other than ``ignore_kind``'s; None when there is none."""
+        stmt = (
+            select(PostRow)
+            .where(
+                PostRow.run_id == post.run_id,
+                PostRow.id < (post.id or 0),
+                PostRow.posted_at.is_(None),
+                PostRow.gave_up.is_(False),
+                PostRow.skipped.is_(False),
+                PostRow.lease_owner.is_(None),
+                PostRow.attempts > 0,
+                PostRow.kind != ignore_kind,
+            )
+            .order_by(PostRow.id)
+            .limit(1)
+        )
+        async with self.session() as s:
+            return (await s.execute(stmt)).scalars().first()
+
+    async def defer_post(self, post_id: int, owner: str, until: datetime) -> bool:
+        """Give back the delivery of a post we hold, to be taken again from ``until`` (no
+        attempt counted); False if it was not ours."""
+        stmt = (
+            update(PostRow)
+            .where(PostRow.id == post_id, PostRow.lease_owner == owner, PostRow.posted_at.is_(None))
+            .values(lease_owner=None, lease_until=until)
+            .returning(PostRow.id)
+        )
+        async with self.session() as s:
+            return (await s.execute(stmt)).scalar_one_or_none() is not None
+
     async def renew_post_lease(self, post_id: int, owner: str, until: datetime) -> bool:
         """Keep a delivery in flight ours; False if it is no longer ours (or already done)."""
         stmt = (
