@@ -1,8 +1,8 @@
 """Run every benchmark and print one table: ``.venv/bin/python -m bench`` (``make bench``).
 
 Options: ``--quick`` (small sizes, a smoke run of the harness: the figures mean little),
-``--only ingest,scale,recap,sending,pg,plans,rehearsal`` (a subset), ``--chats N`` (the scale
-section's size).
+``--only ingest,scale,async,recap,sending,pg,plans,rehearsal`` (a subset), ``--chats N`` (the
+scale section's size).
 Every figure is measured next to its baseline in the same run; throughputs are medians over
 repeats, because the machine is noisy.
 """
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench.common import Latency, Row, Table, median, thousands
 
-SECTIONS = ("ingest", "scale", "recap", "sending", "pg", "plans", "rehearsal")
+SECTIONS = ("ingest", "scale", "async", "recap", "sending", "pg", "plans", "rehearsal")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class Sizes:
     questions: int = 10
     gap: float = 15.0
     spread: float = 60.0
+    async_chats: int = 1000
+    async_day_seconds: float = 400.0  # wall seconds per simulated day of the async chats
     recap: int = 50_000
     recap_repeats: int = 3
     send: int = 200
@@ -64,6 +66,8 @@ QUICK = Sizes(
     questions=3,
     gap=2.0,
     spread=2.0,
+    async_chats=50,
+    async_day_seconds=20.0,
     recap=2000,
     recap_repeats=1,
     send=20,
@@ -217,6 +221,58 @@ def scale_rows(sizes: Sizes, folder: Path) -> list[Row]:
     ]
 
 
+def async_rows(sizes: Sizes, folder: Path) -> list[Row]:
+    from bench.async_scale import AsyncScenario, run_async_scale_alone
+
+    scenario = AsyncScenario(chats=sizes.async_chats, day_seconds=sizes.async_day_seconds)
+    o = run_async_scale_alone(folder / "async.db", scenario)
+    what = (
+        f"{scenario.chats:,} async chats x {scenario.questions} questions open 1 day, "
+        f"{scenario.days} days each, a day in {scenario.day_seconds:g} s"
+    )
+    timed = [late for values in o.lateness.values() for late in values]
+    rows = [
+        Row(
+            "2b async",
+            f"{what}: questions posted",
+            f"{len(o.lateness.get('question', [])):,} / {o.expected_questions:,}",
+            "",
+            "",
+            "all",
+            len(o.lateness.get("question", [])) == o.expected_questions,
+        ),
+        Row(
+            "2b async",
+            "  question, close, reminder, digest lateness p50 / p99 / max ms",
+            str(Latency.of(timed)),
+            "",
+            "",
+            "p99 < 100 ms",
+            Latency.of(timed).p99 < 100,
+        ),
+    ]
+    for kind in ("question", "close", "reminder", "digest"):
+        values = o.lateness.get(kind, [])
+        rows.append(Row("2b async", f"    {kind}s ({len(values):,})", str(Latency.of(values))))
+    rows += [
+        Row(
+            "2b async",
+            "  peak memory of its own process (VmHWM) MB",
+            f"{o.peak_rss_mb:.0f}",
+            "",
+            "",
+            "< 300 MB",
+            o.peak_rss_mb < 300,
+        ),
+        Row(
+            "2b async",
+            "  answers recorded; engine ticks; CPU ms per message sent",
+            f"{o.answers:,}; {o.ticks:,}; {1000 * o.cpu_seconds / max(o.sent, 1):.1f}",
+        ),
+    ]
+    return rows
+
+
 def recap_rows(sizes: Sizes, folder: Path) -> list[Row]:
     from bench.recap import fill_run, measure_recap
 
@@ -361,6 +417,7 @@ def rehearsal_rows(sizes: Sizes, folder: Path) -> list[Row]:
 RUNNERS: dict[str, Callable[[Sizes, Path], list[Row]]] = {
     "ingest": ingest_rows,
     "scale": scale_rows,
+    "async": async_rows,
     "recap": recap_rows,
     "sending": sending_rows,
     "pg": pg_rows,

@@ -18,10 +18,12 @@ import multiprocessing
 import resource
 import time
 import tracemalloc
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from bot.core.engine import Engine
 from bot.core.events import User
@@ -29,25 +31,33 @@ from bot.core.plan import Plan, parse_plan
 from bot.core.ports import NothingToFind, Outgoing, PostedRef
 from bot.core.store import open_store
 
+T = TypeVar("T")
 T0 = datetime(2026, 12, 1, 19, 30, tzinfo=UTC)
 SET_UP_AT = T0 - timedelta(minutes=5)
 
 
 class ShiftedClock:
-    """Holds ``at`` until ``start()``, then moves with the wall clock (time.monotonic)."""
+    """Holds ``at`` until ``start()``, then moves with the wall clock (time.monotonic),
+    ``factor`` times as fast (an async chat's days pass in minutes)."""
 
-    def __init__(self, at: datetime) -> None:
+    def __init__(self, at: datetime, factor: float = 1.0) -> None:
         self._anchor = at
-        self._started: float | None = None
+        self.factor = factor
+        self.started: float | None = None
 
     def start(self, at: datetime) -> None:
         self._anchor = at
-        self._started = time.monotonic()
+        self.started = time.monotonic()
 
     def now(self) -> datetime:
-        if self._started is None:
+        if self.started is None:
             return self._anchor
-        return self._anchor + timedelta(seconds=time.monotonic() - self._started)
+        return self._anchor + timedelta(seconds=(time.monotonic() - self.started) * self.factor)
+
+    def wall(self, at: datetime) -> float:
+        """The monotonic time at which the clock shows ``at`` (once started)."""
+        assert self.started is not None
+        return self.started + (at - self._anchor).total_seconds() / self.factor
 
 
 @dataclass
@@ -75,7 +85,17 @@ def scaled_plan(s: Scenario) -> Plan:
     return parse_plan("\n".join(lines))
 
 
-class LatenessPort(NothingToFind):
+class AcceptingPort(NothingToFind):
+    """A platform that takes every update and cannot count members: the benches' ports."""
+
+    async def update(self, ref: PostedRef, message: Outgoing) -> None:
+        return None
+
+    async def member_count(self, channel: str) -> int | None:
+        return None
+
+
+class LatenessPort(AcceptingPort):
     """Accepts every post at once; records how late each question arrived."""
 
     def __init__(self, plan: Plan) -> None:
@@ -106,12 +126,6 @@ class LatenessPort(NothingToFind):
     async def send_dm(self, user: User, message: Outgoing) -> PostedRef:
         self.posts += 1
         return PostedRef(f"@{user.id}", f"d{self.posts}")
-
-    async def update(self, ref: PostedRef, message: Outgoing) -> None:
-        return None
-
-    async def member_count(self, channel: str) -> int | None:
-        return None
 
 
 @dataclass(frozen=True)
@@ -187,11 +201,16 @@ def peak_rss_mb() -> float:
 def run_scale_alone(db: Path, s: Scenario) -> ScaleOutcome:
     """``run_scale`` in a fresh process, so its peak memory is its own (the other
     benchmarks, run before it in this process, would raise the high-water mark)."""
+    return run_alone(run_scale, db, s)
+
+
+def run_alone(bench: Callable[..., Awaitable[T]], *args: object) -> T:
+    """``bench(*args)`` run to its end in a fresh process (spawned: nothing inherited)."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=context) as pool:
-        return pool.submit(_run_scale_sync, db, s).result()
+        return pool.submit(_run_sync, bench, *args).result()
 
 
-def _run_scale_sync(db: Path, s: Scenario) -> ScaleOutcome:
+def _run_sync(bench: Callable[..., Awaitable[T]], *args: object) -> T:
     logging.basicConfig(level=logging.ERROR)
-    return asyncio.run(run_scale(db, s))
+    return asyncio.run(bench(*args))

@@ -116,7 +116,7 @@ class Engine:
         self.nudger = Nudger(self.ctx, courier)
         self.steps = RunSteps(self.ctx, self.agenda, self.posts)
         self.closer = QuestionCloser(self.ctx, self.posts)
-        self.reminders = Reminders(self.ctx, courier)
+        self.reminders = Reminders(self.ctx, courier, self.nudger.quiet_users)
         self.nudger.retry_reminder = self.reminders.retry  # stored, and retried, as nudges
         self.digests = Digests(self.ctx, self.posts)
         self.events = RunEvents(self.ctx, courier, self._plan_chat)

@@ -50,7 +50,7 @@ class Nudger:
             return
         store = self.ctx.store
         people = await self._activities(run)
-        quiet = await self._quiet_users(chat.platform)
+        quiet = await self.quiet_users(chat.platform)
         question = chat.question(run.current_question)
         for person in due_nudges(
             people,
@@ -86,7 +86,7 @@ class Nudger:
             await self._activities(run),
             settings=chat.nudges,
             last_question_at=run.current_question_at,
-            opted_out=await self._quiet_users(chat.platform),
+            opted_out=await self.quiet_users(chat.platform),
         )
 
     async def retry_pending(self, now: datetime) -> None:
@@ -159,7 +159,7 @@ class Nudger:
         )
         await self.courier.deliver(self.ctx.port(chat), parcel, recover=recover)
 
-    async def _quiet_users(self, platform: str) -> set[str]:
+    async def quiet_users(self, platform: str) -> set[str]:
         """Who opted out of nudges; read once per tick (not once per run) during a tick."""
         memo = self._quiet
         if memo is None:

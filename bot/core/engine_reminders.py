@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,14 +29,19 @@ from bot.core.windows import Window, open_at
 
 log = logging.getLogger("chathost.engine")
 
+QuietUsers = Callable[[str], Awaitable[set[str]]]
+
 # How many of the chat's earlier runs count as "took part before".
 EARLIER_RUNS = 3
 
 
 class Reminders:
-    def __init__(self, ctx: EngineContext, courier: Courier) -> None:
+    def __init__(self, ctx: EngineContext, courier: Courier, quiet_users: QuietUsers) -> None:
         self.ctx = ctx
         self.courier = courier
+        self.quiet_users = quiet_users  # who opted out, read once per tick (the Nudger's)
+        # The people of each run's earlier runs: those runs are over, so read once.
+        self._earlier: dict[int, dict[str, Person]] = {}
         self._zones: dict[tuple[str, str], ZoneInfo | None] = {}  # (platform, user) -> zone
         # run -> (questions opened, when its next reminder is due) as the last look found
         self._next: dict[int, tuple[int, datetime | None]] = {}
@@ -56,7 +62,7 @@ class Reminders:
                 answered[record.user_id].add(record.question_id)
         sent = await store.nudges(run.id or 0)
         reminded = _reminded(sent)
-        opted_out = await store.quiet_users(chat.platform)
+        opted_out = await self.quiet_users(chat.platform)
         zones = await self._zones_of(chat, [p for p in people if p.user_id not in opted_out])
         due, later = plan_reminders(
             people,
@@ -102,6 +108,7 @@ class Reminders:
 
     def forget(self, run_id: int) -> None:
         self._next.pop(run_id, None)
+        self._earlier.pop(run_id, None)
 
     async def retry(self, run: RunRow, chat: Chat, nudge: NudgeRow, now: datetime) -> bool:
         """Send a claimed reminder whose sender failed or died, while its question is open;
@@ -165,18 +172,25 @@ class Reminders:
     async def _people(self, run: RunRow, chat: Chat) -> list[Person]:
         """Who took part in this run or in the chat's last few runs before it."""
         store = self.ctx.store
-        earlier = [
-            r
-            for r in await store.runs_for_chat(chat.id)
-            if r.started_at is not None and r.scheduled_start < run.scheduled_start
-        ][-EARLIER_RUNS:]
-        found: dict[str, Person] = {}
-        for source in [*earlier, run]:
-            for p in await store.participants(source.id or 0):
-                found[p.user_id] = Person(
-                    p.user_id, p.user_name, p.is_host or chat.is_host(p.user_id, p.user_name)
-                )
+        if (run.id or 0) not in self._earlier:
+            earlier = [
+                r
+                for r in await store.runs_for_chat(chat.id)
+                if r.started_at is not None and r.scheduled_start < run.scheduled_start
+            ][-EARLIER_RUNS:]
+            before: dict[str, Person] = {}
+            for source in earlier:
+                before.update(await self._participants(source, chat))
+            self._earlier[run.id or 0] = before
+        found = {**self._earlier[run.id or 0], **await self._participants(run, chat)}
         return list(found.values())
+
+    async def _participants(self, run: RunRow, chat: Chat) -> dict[str, Person]:
+        found = {}
+        for p in await self.ctx.store.participants(run.id or 0):
+            host = p.is_host or chat.is_host(p.user_id, p.user_name)
+            found[p.user_id] = Person(p.user_id, p.user_name, host)
+        return found
 
     async def _zones_of(self, chat: Chat, people: list[Person]) -> dict[str, ZoneInfo]:
         """Each person's own zone where the platform tells it (asked once per process)."""

@@ -593,7 +593,7 @@ def plan_json_schema(platforms: Collection[str] | None = None) -> dict[str, Any]
     return schema
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=4096)
 def chat_from_json(text: str) -> Chat:
     """A run's stored plan snapshot, parsed once: the message path reads it for every message."""
     return Chat.model_validate_json(text)
