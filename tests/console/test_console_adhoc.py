@@ -141,3 +141,61 @@ def test_rehearse_adhoc_whose_startchat_is_refused_says_why(
     [line] = [s for s in capsys.readouterr().err.splitlines() if s.startswith("--adhoc:")]
     assert line.startswith("--adhoc: the replies' /startchat Panel by alice started no chat")
     assert "Only kate, marco, role:Moderators can start a spontaneous chat." in line
+
+
+def test_ctrl_d_in_the_terminal_stops_chathost_and_piped_input_running_out_says_so(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-D typed in a terminal (a pty here) stops chathost as Ctrl-C does (exit 0); input
+    piped in that runs out leaves the chats running and says how to stop it."""
+    import pty
+    import select
+
+    (tmp_path / "chats.yaml").write_text(ONLY_ADHOC)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'chathost.db'}"}
+    env.pop("CHATS_FILE", None)
+    command = [sys.executable, "-m", "bot", "run", "chats.yaml", "--platform", "console"]
+    main_end, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [*command, "--channel", "general"],
+        cwd=tmp_path,
+        env=env,
+        stdin=terminal,
+        stdout=terminal,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(terminal)
+    shown = b""
+    try:
+        os.write(main_end, README_EXAMPLE[0].encode() + b"\n")
+        deadline = time.monotonic() + 60  # a guard against a hang, not a timing
+        while b"(to kate) Started" not in shown:
+            assert time.monotonic() < deadline, shown
+            if select.select([main_end], [], [], 0.5)[0]:
+                shown += os.read(main_end, 4096)
+        os.write(main_end, b"\x04")  # Ctrl-D
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(main_end)
+
+    piped = subprocess.Popen(
+        [*command, "--channel", "general"],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert piped.stdin is not None and piped.stdout is not None
+    try:
+        piped.stdin.write(README_EXAMPLE[0] + "\n")
+        piped.stdin.close()  # the input runs out
+        said = [piped.stdout.readline() for _ in range(2)]  # the answer, then the end
+        assert said[-1] == "(end of input: the chats go on; Ctrl-C stops chathost)\n", said
+        assert piped.poll() is None  # still running the chat
+    finally:
+        piped.terminate()
+        piped.wait(timeout=30)

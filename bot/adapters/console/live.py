@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 from typing import TextIO
 
@@ -13,6 +14,16 @@ from bot.core.events import ChannelRef, Command, IncomingMessage, User
 from bot.core.service import ChatService
 
 log = logging.getLogger("chathost.console")
+
+END_OF_TERMINAL = "(Ctrl-D: stopping)"
+END_OF_INPUT = "(end of input: the chats go on; Ctrl-C stops chathost)"
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or unusual stream
+        return False
 
 
 class ConsoleAdapter:
@@ -44,8 +55,19 @@ class ConsoleAdapter:
         while True:
             line = await loop.run_in_executor(None, self._stdin.readline)
             if not line:
+                self._end_of_input()
                 return
             await self.feed(service, line.strip())
+
+    def _end_of_input(self) -> None:
+        """Ctrl-D in a terminal means "I am done": chathost stops as for Ctrl-C (finishing
+        the posts in flight). Piped or redirected input that runs out leaves the chats going
+        (their questions, the recap), and says so: Ctrl-C stops it."""
+        if _is_terminal(self._stdin):
+            self._port.write(END_OF_TERMINAL)
+            signal.raise_signal(signal.SIGINT)
+            return
+        self._port.write(END_OF_INPUT)
 
     async def feed(self, service: ChatService, line: str) -> None:
         name, sep, text = line.partition(":")
