@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,17 +58,21 @@ def test_a_platform_with_no_chat_runs_when_the_plan_has_an_adhoc_section() -> No
         check_platforms(parse_plan(ONLY_ADHOC), [])
 
 
-def test_the_readme_example_typed_in_the_terminal(tmp_path: Path) -> None:
-    """``chathost run --platform console --channel general`` as a person runs it: the lines
-    typed one by one, the chat's posts printed, then stopped (SIGTERM)."""
+def terminal_on_general(tmp_path: Path, **streams: Any) -> subprocess.Popen[Any]:
+    """``chathost run chats.yaml --platform console --channel general`` in ``tmp_path``, with
+    an ad-hoc-only plan and its own database, its standard streams as given."""
     (tmp_path / "chats.yaml").write_text(ONLY_ADHOC)
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'chathost.db'}"}
     env.pop("CHATS_FILE", None)
     command = [sys.executable, "-m", "bot", "run", "chats.yaml", "--platform", "console"]
-    process = subprocess.Popen(
-        [*command, "--channel", "general"],
-        cwd=tmp_path,
-        env=env,
+    return subprocess.Popen([*command, "--channel", "general"], cwd=tmp_path, env=env, **streams)
+
+
+def test_the_readme_example_typed_in_the_terminal(tmp_path: Path) -> None:
+    """``chathost run --platform console --channel general`` as a person runs it: the lines
+    typed one by one, the chat's posts printed, then stopped (SIGTERM)."""
+    process = terminal_on_general(
+        tmp_path,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -151,18 +156,9 @@ def test_ctrl_d_in_the_terminal_stops_chathost_and_piped_input_running_out_says_
     import pty
     import select
 
-    (tmp_path / "chats.yaml").write_text(ONLY_ADHOC)
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'chathost.db'}"}
-    env.pop("CHATS_FILE", None)
-    command = [sys.executable, "-m", "bot", "run", "chats.yaml", "--platform", "console"]
     main_end, terminal = pty.openpty()
-    process = subprocess.Popen(
-        [*command, "--channel", "general"],
-        cwd=tmp_path,
-        env=env,
-        stdin=terminal,
-        stdout=terminal,
-        stderr=subprocess.DEVNULL,
+    process = terminal_on_general(
+        tmp_path, stdin=terminal, stdout=terminal, stderr=subprocess.DEVNULL
     )
     os.close(terminal)
     shown = b""
@@ -180,10 +176,8 @@ def test_ctrl_d_in_the_terminal_stops_chathost_and_piped_input_running_out_says_
             process.kill()
         os.close(main_end)
 
-    piped = subprocess.Popen(
-        [*command, "--channel", "general"],
-        cwd=tmp_path,
-        env=env,
+    piped = terminal_on_general(
+        tmp_path,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
