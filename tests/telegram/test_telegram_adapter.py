@@ -19,6 +19,7 @@ from bot.adapters.telegram.adapter import TelegramAdapter, TelegramOptions, quie
 from bot.adapters.telegram.config import TelegramSettings
 from bot.core.clock import SimClock
 from bot.core.events import Command, CommandReply, PlatformEvent
+from bot.core.plan import parse_plan
 from bot.core.ports import Outgoing
 from tests.conformance.world import START
 from tests.fakes.telegram_api import FakeTelegram
@@ -304,3 +305,27 @@ async def test_a_command_whose_answer_cannot_go_out_is_done_and_said_in_one_line
     assert [h.outcome for h in adapter.journal.items] == ["unanswered"]
     [line] = [r for r in caplog.records if "could not answer" in r.getMessage()]
     assert kicked in line.getMessage() and line.exc_info is None
+
+
+async def test_admins_may_start_spontaneous_chats_when_the_adhoc_section_names_them(
+    fake: FakeTelegram,
+) -> None:
+    """``adhoc: {hosts: ["role:admins"]}`` with no chat of its own listing the role: the
+    group's administrators are still asked, so kate's /startchat carries her admin role."""
+    fake.set_privacy(False)
+    own = TelegramSettings(bot_token=SecretStr(fake.token), api_url=fake.base_url)
+    plan = parse_plan('adhoc: {hosts: ["role:admins"]}\n', platforms=["telegram"])
+    options = TelegramOptions(port=0, poll_timeout=1, delete_after=0.05)
+    adapter, door = TelegramAdapter(own, plan, SimClock(START), options), Door()
+    await adapter.start(door)  # type: ignore[arg-type]
+    try:
+        fake.user_sends_command(GROUP, KATE, "/startchat Panel")
+        fake.user_sends_command(GROUP, BOB, "/startchat Mine")
+        await handled(adapter, 2)
+        assert [(c.user.name, c.user.roles) for c in door.commands] == [
+            ("kate", frozenset({"admins"})),
+            ("bob", frozenset()),
+        ]
+        assert plan.may_start_adhoc(door.commands[0].user)
+    finally:
+        await adapter.stop()

@@ -27,9 +27,11 @@ _PEOPLE_KEPT = 10_000
 
 
 def wants_admins(plan: Plan) -> bool:
-    """Whether any chat lists the administrators as hosts (else they are never asked)."""
+    """Whether any chat, or the ``adhoc:`` section (who may start a spontaneous chat), lists
+    the administrators as hosts (else they are never asked)."""
     wanted = {f"{ROLE_PREFIX}{ADMINS}", f"{ROLE_PREFIX}{OWNER}"}
-    return any(h.lower() in wanted for c in plan.chats for h in (*c.hosts, *c.cohosts))
+    listed = [h for c in plan.chats for h in (*c.hosts, *c.cohosts)] + plan.adhoc_hosts
+    return any(h.lower() in wanted for h in listed)
 
 
 class Admins:
