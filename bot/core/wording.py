@@ -220,6 +220,8 @@ ADHOC_NOBODY = "nobody (the plan lists no hosts)"
 ADHOC_WRONG_CHANNEL = "Spontaneous chats can only be started in: {channels}."
 ADHOC_STARTED = "Started {title}{tag}. Ask questions with /ask; /endchat ends it."
 ASKED = "Posted {question}."
+# /cohost @ (or @@): a mark with no name after it.
+COHOST_NO_NAME = "/cohost needs a name after the @, e.g. /cohost @marco."
 COHOST_ADDED = "{person} co-hosts this run of {title}."
 ALL_QUESTIONS_OUT = "All questions are out. /endchat finishes the chat."
 NOTHING_TO_SKIP = "There is no question left to skip."

@@ -492,3 +492,14 @@ async def test_after_an_outage_the_posts_go_out_in_their_order(h: Harness) -> No
     assert (await h.command("nextq", "kate")) == "Posted Q2."
     await h.run_until(at(7))
     assert h.port.questions() == ["Q1", "Q2"]
+
+
+async def test_cohost_with_a_bare_at_sign_names_nobody_and_is_refused(h: Harness) -> None:
+    """``/cohost @`` made "" a co-host (" co-hosts this run of Tea Chat."); it asks for a
+    name, and the run's hosts stay as they were."""
+    await h.run_until(at(-1))
+    assert (await h.command("startchat", "kate")).startswith("Started Tea Chat")
+    for typed in ("@", "@@", " @ "):
+        reply = await h.command("cohost", "kate", typed)
+        assert reply == "/cohost needs a name after the @, e.g. /cohost @marco."
+    assert h.engine.chat_of(await h.run()).cohosts == ["marco"]

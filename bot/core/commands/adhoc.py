@@ -69,6 +69,8 @@ async def cohost(services: Services, call: ChatCall) -> CommandReply:
     if isinstance(run, CommandReply):
         return run
     person = (call.args.text("person") or "").split()[0].lstrip("@")
+    if not person:
+        return no(say.COHOST_NO_NAME)
     chat = with_cohost(services.engine.chat_of(run), person)
     done = await services.engine.steps.transition(run, {"plan_json": chat.model_dump_json()})
     if done is None:
