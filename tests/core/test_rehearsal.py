@@ -97,6 +97,23 @@ def test_rehearse_reports_a_broken_replies_file(tmp_path: Path, capsys) -> None:
     assert f"{replies}:2:36 [1].colour: unknown key 'colour'" in err
 
 
+def test_a_reply_edited_or_deleted_before_it_is_sent_is_a_mistake_in_the_file(
+    tmp_path: Path, capsys
+) -> None:
+    """``delete_at: "00:30"`` on a message sent at 01:00 deleted nothing, then the message
+    counted in the recap though the file meant it gone; the file is refused, with where."""
+    replies = tmp_path / "replies.yaml"
+    replies.write_text(
+        '- {at: "01:00", user: ann, text: "A1 hi", delete_at: "00:30"}\n'
+        '- {at: "02:00", user: bob, text: "A1 yo", edit: "A1 yes", edit_at: "01:59"}\n'
+    )
+    argv = ["rehearse", str(ROOT / "chats.yaml"), "--chat", "tuesday-tea", "--replies"]
+    assert main([*argv, str(replies), "--speed", "max"]) == 1
+    err = capsys.readouterr().err
+    assert f"{replies}:1:54 [0].delete_at: comes before the message is sent (at: 01:00)" in err
+    assert f"{replies}:2:68 [1].edit_at: comes before the message is sent (at: 02:00)" in err
+
+
 def test_rehearse_names_an_unknown_chat(capsys) -> None:
     assert main(["rehearse", str(ROOT / "chats.yaml"), "--chat", "nope", "--speed", "max"]) == 1
     assert "no chat 'nope' in the plan (chats: tuesday-tea, chat2lrn, dev-thursday)" in capsys.readouterr().err

@@ -52,6 +52,12 @@ class _RepliesValidator(PositionedValidator):
                 self.add((index, "reply_to"), "must name an earlier entry")
             if reply.edit_at is not None and reply.edit is None:
                 self.add((index, "edit_at"), "needs an 'edit' text")
+            # A message cannot change before it is sent (the delete would find nothing, and
+            # the message would then count though it was meant gone).
+            for key, when in (("edit_at", reply.edit_at), ("delete_at", reply.delete_at)):
+                if when is not None and when < reply.at:
+                    sent = format_offset(reply.at)
+                    self.add((index, key), f"comes before the message is sent (at: {sent})")
             replies.append(reply)
         self.raise_if_any()
         return replies
