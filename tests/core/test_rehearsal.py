@@ -114,6 +114,19 @@ def test_a_reply_edited_or_deleted_before_it_is_sent_is_a_mistake_in_the_file(
     assert f"{replies}:2:68 [1].edit_at: comes before the message is sent (at: 02:00)" in err
 
 
+def test_people_in_a_replies_file_may_be_numeric_ids(tmp_path: Path) -> None:
+    """``user: 12345`` (a Telegram id, read by YAML as a number) was refused as "not a valid
+    string"; it is the person 12345, as in the plan's hosts."""
+    replies = tmp_path / "replies.yaml"
+    replies.write_text('- {at: "06:00", user: 12345, text: "A1 hi", reactions: {"+1": [678]}}\n')
+    out = tmp_path / "out"
+    argv = ["rehearse", str(ROOT / "chats.yaml"), "--chat", "tuesday-tea", "--replies"]
+    assert main([*argv, str(replies), "--speed", "max", "--out", str(out)]) == 0
+    doc = json.loads((out / "run.json").read_text())
+    [reply] = doc["questions"][0]["replies"]
+    assert (reply["user"], reply["reactions"]) == ("12345", {"+1": ["678"]})
+
+
 def test_rehearse_names_an_unknown_chat(capsys) -> None:
     assert main(["rehearse", str(ROOT / "chats.yaml"), "--chat", "nope", "--speed", "max"]) == 1
     assert "no chat 'nope' in the plan (chats: tuesday-tea, chat2lrn, dev-thursday)" in capsys.readouterr().err

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from bot.core.durations import format_offset, parse_signed_duration
+from bot.core.plan_types import PlatformName
 from bot.core.yaml_positions import PositionedValidator, read_positioned
 
 Offset = Annotated[
@@ -27,11 +28,13 @@ class Reply(BaseModel):
         description="MM:SS or H:MM:SS after the chat starts (1d 02:30:00 or 26:30:00 a day "
         "later); -MM:SS before."
     )
-    user: str = Field(min_length=1)
+    # A person's name or numeric id (a Telegram id written bare reads as a number), as in
+    # the plan's hosts.
+    user: PlatformName = Field(min_length=1)
     text: str
     thread: str | None = Field(default=None, description="Posted in this question's thread.")
     reply_to: int | None = Field(default=None, ge=0, description="Index of an earlier entry.")
-    reactions: dict[str, list[str]] = Field(default_factory=dict)
+    reactions: dict[str, list[PlatformName]] = Field(default_factory=dict)
     edit: str | None = Field(default=None, description="Later replaced by this text.")
     edit_at: Offset | None = None
     delete_at: Offset | None = None
