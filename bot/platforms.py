@@ -173,7 +173,9 @@ class PlatformRegistry:
             missing = self.get(name).missing(settings, options)
             if missing:
                 chats = ", ".join(c.id for c in plan.chats if c.platform == name)
-                problems.append(f"{name} (chats: {chats}) needs {', '.join(missing)}")
+                # An adhoc: section runs a platform with no chat of its own on it.
+                what = f"chats: {chats}" if chats else "spontaneous chats"
+                problems.append(f"{name} ({what}) needs {', '.join(missing)}")
         if problems:
             raise MissingTokens(
                 "cannot start: " + "; ".join(problems) + ". Set them in the environment or .env "

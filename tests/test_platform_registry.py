@@ -213,3 +213,19 @@ def test_plugins_that_cannot_be_told_apart_are_refused() -> None:
     same = load_platforms(entry_points_of(("console", console), ("console", console)))
     assert same.names == ("console",)  # one distribution seen twice is one plugin
     assert isinstance(same.get("console"), PlatformPlugin)
+
+
+def test_a_missing_token_for_spontaneous_chats_only_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plan of only an adhoc: section run on Telegram without the webhook's secret named
+    "telegram (chats: )"; it names what the platform is run for."""
+    (tmp_path / "chats.yaml").write_text("adhoc: {hosts: [kate]}\n")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:x")
+    monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET", raising=False)
+    argv = ["run", str(tmp_path / "chats.yaml"), "--platform", "telegram"]
+    assert main([*argv, "--telegram-mode", "webhook"]) == ExitCode.BAD_SETTINGS
+    assert (
+        "cannot start: telegram (spontaneous chats) needs TELEGRAM_WEBHOOK_SECRET"
+        in capsys.readouterr().err
+    )
