@@ -27,14 +27,17 @@ from bot.core.store import RetryPolicy, retry_transient
 
 log = logging.getLogger("chathost.engine")
 
-# A post that fails is retried with growing pauses, then reported to the hosts.
-MAX_ATTEMPTS = 5
+# A post that fails is retried with growing pauses (5 s doubling, at most RETRY_CAP apart),
+# then reported to the hosts: 12 tries ride out about 8 minutes of a platform's outage, so a
+# short one delays a question instead of losing it.
+MAX_ATTEMPTS = 12
 # A nudge is worth a few tries, not a report to the hosts.
 NUDGE_ATTEMPTS = 3
 # How long a claim is its claimer's alone; the claimer renews it while delivering, so only a
 # dead (or cut-off) process loses it, and another process takes the post over after this long.
 CLAIM_LEASE = timedelta(seconds=15)
 RETRY_BASE = timedelta(seconds=5)
+RETRY_CAP = timedelta(minutes=1)
 # Recording a delivery must outlast a database restart: a post that landed but is not recorded
 # would be posted again by whoever takes over its lease.
 RECORD_RETRY = RetryPolicy(attempts=14, first_delay=0.1, max_delay=5.0)
@@ -43,6 +46,11 @@ RECORD_RETRY = RetryPolicy(attempts=14, first_delay=0.1, max_delay=5.0)
 LANDED_SLACK = timedelta(minutes=1)
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+def retry_delay(failures: int) -> timedelta:
+    """The pause after the ``failures``-th failed attempt (1, 2, ...): doubling, capped."""
+    return min(RETRY_BASE * (2 ** (max(failures, 1) - 1)), RETRY_CAP)
 
 
 @dataclass(frozen=True)
@@ -212,7 +220,7 @@ class Courier:
 
     async def _failed(self, parcel: Parcel, exc: PortError, *, unexpected: bool) -> None:
         give_up = exc.permanent or parcel.attempts + 1 >= parcel.max_attempts
-        retry_at = self.clock.now() + RETRY_BASE * (2**parcel.attempts)
+        retry_at = self.clock.now() + retry_delay(parcel.attempts + 1)
         await retry_transient(
             lambda: parcel.record_failed(
                 str(exc), give_up=give_up, retry_at=None if give_up else retry_at

@@ -17,7 +17,7 @@ from datetime import datetime
 from bot.core import wording
 from bot.core.archive_links import chat_calendar
 from bot.core.attribution import answer_label
-from bot.core.delivery import CLAIM_LEASE, MAX_ATTEMPTS, RETRY_BASE, Courier, ToChannel
+from bot.core.delivery import CLAIM_LEASE, MAX_ATTEMPTS, Courier, ToChannel, retry_delay
 from bot.core.digest import DIGEST_KIND, digest_text, read_digest
 from bot.core.durations import format_duration
 from bot.core.engine_context import EngineContext, chat_of
@@ -271,13 +271,13 @@ def retry_at(post: PostRow) -> datetime:
 
     Its lease says so: held by a live claimer (renewed), or the back-off after a failure.
     Rows from release 1 have no lease: a claim never attempted belonged to its claimer for
-    CLAIM_LEASE, a failed one waited RETRY_BASE doubling per attempt.
+    CLAIM_LEASE, a failed one waited its retry_delay.
     """
     if post.lease_until is not None:
         return post.lease_until
     if post.attempts == 0:
         return post.claimed_at + CLAIM_LEASE
-    return post.claimed_at + RETRY_BASE * (2 ** (post.attempts - 1))
+    return post.claimed_at + retry_delay(post.attempts)
 
 
 def recap_channel(chat: Chat) -> str:

@@ -68,6 +68,19 @@ async def test_platform_errors_are_retried_with_growing_pauses(
     assert [s for s in h.port.sent if s.message.kind == "notice"] == []
 
 
+async def test_a_platform_down_for_six_minutes_delays_the_question_instead_of_losing_it(
+    h: Harness,
+) -> None:
+    await h.run_until(at(4))
+    h.port.fail_next(PortError("HTTP 503 Service Unavailable", kind="5xx"), times=9)
+    await h.run_until(at(14))
+    q1 = await post_of(h, "question:Q1")
+    # 5, 10, 20 and 40 s, then a minute apart: back within a minute of the platform.
+    assert q1.posted_at == at(5) + RETRY_BASE * (1 + 2 + 4 + 8) + timedelta(minutes=5)
+    assert h.port.questions() == ["Q1"] and not q1.gave_up
+    assert [s for s in h.port.sent if s.message.kind == "notice"] == []
+
+
 async def test_a_post_failing_every_time_is_reported_to_the_hosts_once(h: Harness) -> None:
     await h.run_until(at(4))
     h.port.fail_next(PortError("HTTP 502 Bad Gateway"), times=MAX_ATTEMPTS)
