@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 
 from bot.core.bulk import collector_paused
@@ -18,7 +19,7 @@ from bot.core.recap import (
     build_recap,
     iso_times,
 )
-from bot.core.store import RunRow, Store
+from bot.core.store import PostRow, RunRow, Store
 from bot.core.store.database import MessageRecord, PickRecord, ReactionRecord
 from bot.core.windows import closed_times
 
@@ -75,6 +76,19 @@ async def load_run_view(store: Store, run_id: int, *, run: RunRow | None = None)
         return await _read_run_view(store, run_id, run)
 
 
+def _asked_at(post: PostRow | None) -> datetime | None:
+    """When people could first see the question: its post, or its claim while it is on its
+    way (a recap read mid-delivery); never for a post that gave up and so never went out."""
+    if post is None or post.gave_up:
+        return post.posted_at if post is not None else None
+    return post.posted_at or post.claimed_at
+
+
+def _not_asked(post: PostRow | None) -> bool:
+    """Skipped by a host, or given up after every try: either way nobody saw it."""
+    return post is not None and (post.skipped or (post.gave_up and post.posted_at is None))
+
+
 async def _read_run_view(store: Store, run_id: int, run: RunRow | None) -> RunView:
     run = run or await store.get_run(run_id)
     if run is None:
@@ -90,8 +104,8 @@ async def _read_run_view(store: Store, run_id: int, run: RunRow | None) -> RunVi
         QuestionView(
             id=q.id,
             text=q.text,
-            posted_at=posts[q.id].posted_at or posts[q.id].claimed_at if q.id in posts else None,
-            skipped=posts[q.id].skipped if q.id in posts else False,
+            posted_at=_asked_at(posts.get(q.id)),
+            skipped=_not_asked(posts.get(q.id)),
             closed_at=closes.get(q.id),
         )
         for q in chat.questions

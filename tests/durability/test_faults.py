@@ -19,6 +19,7 @@ from bot.core.clock import SimClock
 from bot.core.engine import MAX_ATTEMPTS, NUDGE_ATTEMPTS, RETRY_BASE
 from bot.core.events import User
 from bot.core.ports import Outgoing, PortError, PostedRef
+from bot.core.snapshot import load_run_view
 from bot.core.store import RetryPolicy, Store, is_transient, open_store, retry_transient
 from bot.scheduling import JOB_ID, Waker
 from tests.core.test_engine import Harness, at
@@ -91,6 +92,9 @@ async def test_a_post_failing_every_time_is_reported_to_the_hosts_once(h: Harnes
     assert [n.where for n in notices] == ["@kate"]
     assert "question:Q1" in notices[0].message.text and "502" in notices[0].message.text
     assert await h.store.pending_posts() == []  # given up: no endless retries
+    view = await load_run_view(h.store, (await h.run()).id or 0)
+    q1_seen = next(q for q in view.questions if q.id == "Q1")
+    assert q1_seen.skipped and q1_seen.posted_at is None  # the recap does not say it was asked
     await h.run_until(at(21))
     assert h.port.questions() == ["Q2"]  # the chat goes on
 
