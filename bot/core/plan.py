@@ -499,6 +499,13 @@ class _PlanValidator(PositionedValidator):
         self.check_unique([c.id for c in chats], lambda i: ("chats", i, "id"), "chat id")
         if adhoc is not None and adhoc.hosts is None and not chats:
             self.add(("adhoc",), "list its hosts: the plan has no chats to take them from")
+        for field in ("hosts", "channels"):
+            if adhoc is not None and getattr(adhoc, field) == []:
+                self.add(
+                    ("adhoc", field),
+                    f"[] lets nobody start a spontaneous chat; list some, or leave {field} out "
+                    "for the default",
+                )
         self.raise_if_any()
         written = {"adhoc": adhoc} if adhoc is not None else {}  # see Plan.writes_adhoc
         return Plan(timezone=timezone, chats=chats, **written)

@@ -235,6 +235,16 @@ def test_validate_checks_the_adhoc_section(tmp_path: Path, capsys) -> None:
     assert f"{bad}:6:11 adhoc.nudges:" in capsys.readouterr().err
 
 
+def test_an_empty_list_of_adhoc_hosts_or_channels_is_refused() -> None:
+    found = issues_of("timezone: UTC\nadhoc:\n  hosts: []\n  channels: []\n")
+    assert found == [
+        "chats.yaml:3:10 adhoc.hosts: [] lets nobody start a spontaneous chat; list some, or "
+        "leave hosts out for the default",
+        "chats.yaml:4:13 adhoc.channels: [] lets nobody start a spontaneous chat; list some, or "
+        "leave channels out for the default",
+    ]
+
+
 def test_the_schema_describes_the_adhoc_section() -> None:
     adhoc = plan_json_schema()["$defs"]["AdHoc"]
     assert adhoc["additionalProperties"] is False
