@@ -21,8 +21,9 @@ from pydantic_settings import BaseSettings
 
 from bot.core.clock import Clock
 from bot.core.errors import SettingsError
-from bot.core.plan import PLATFORM_ENTRY_POINTS, Plan
+from bot.core.plan import Plan
 from bot.core.plan_rules import PlatformRules
+from bot.core.plan_types import PLATFORM_ENTRY_POINTS
 
 if TYPE_CHECKING:  # the adapters pull in the whole core; ``chathost validate`` needs none
     from bot.adapters.base import Adapter

@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, time, timedelta
 from functools import cached_property, lru_cache
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -31,14 +30,17 @@ from bot.core.language import DEFAULT_LANGUAGE, LanguageCode
 from bot.core.plan_rules import rules_of
 from bot.core.plan_types import (
     CLOCK_TIME_PATTERN,
+    PLATFORMS_CONTEXT,
     QUIET_HOURS_PATTERN,
     Duration,
     LocalDate,
     LocalDateTime,
     PlatformName,
     TimeZoneName,
+    check_platform,
     checked_rrule,
     clock_time,
+    installed_platforms,
 )
 from bot.core.rrules import runs_on
 from bot.core.yaml_positions import Path as FieldPath
@@ -52,32 +54,7 @@ from bot.core.yaml_positions import (
 
 # A host entry naming a platform role rather than a person (``role:Tea Hosts``).
 ROLE_PREFIX = "role:"
-
-# Where the platform plugins are declared (``bot.platforms`` loads them). The plan is checked
-# against their names only: the core never imports a plugin.
-PLATFORM_ENTRY_POINTS = "chathost.platforms"
-# The validation context's key for the platform names a plan may use.
-PLATFORMS_CONTEXT = "platforms"
 DEFAULT_PLATFORM = "console"
-
-
-def installed_platforms() -> frozenset[str]:
-    """The names of the installed platform plugins, read from the packages' metadata without
-    loading any of them: what a plan is checked against when its caller names none."""
-    return frozenset(point.name for point in entry_points(group=PLATFORM_ENTRY_POINTS))
-
-
-def _check_platform(value: str, info: ValidationInfo) -> str:
-    known = (info.context or {}).get(PLATFORMS_CONTEXT)
-    if known is None or value in known:
-        return value
-    if not known:
-        raise ValueError(
-            f"{json.dumps(value)}: no platform is installed (reinstall chathost: pip install -e .)"
-        )
-    names = ", ".join(sorted(known))
-    raise ValueError(f"{json.dumps(value)} is not an installed platform (use one of: {names})")
-
 
 def hosts_include(
     hosts: Iterable[str], names: Iterable[str | None], roles: Iterable[str] = ()
@@ -312,7 +289,7 @@ class Chat(_Strict):
     @field_validator("platform")
     @classmethod
     def _known_platform(cls, value: str, info: ValidationInfo) -> str:
-        return _check_platform(value, info)
+        return check_platform(value, info)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -7,10 +7,11 @@ import contextlib
 import json
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from importlib.metadata import entry_points
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import BeforeValidator, PlainSerializer, ValidationInfo, WithJsonSchema
 
 from bot.core.durations import DURATION_PATTERN, format_duration, parse_duration
 from bot.core.rrules import RecurrenceError, check_rrule
@@ -146,3 +147,28 @@ QUIET_HOURS_PATTERN = rf"^{_HHMM}-{_HHMM}$"
 
 def clock_time(text: str) -> time:
     return time.fromisoformat(text)
+
+
+# Where the platform plugins are declared (``bot.platforms`` loads them). The plan is checked
+# against their names only: the core never imports a plugin.
+PLATFORM_ENTRY_POINTS = "chathost.platforms"
+# The validation context's key for the platform names a plan may use.
+PLATFORMS_CONTEXT = "platforms"
+
+
+def installed_platforms() -> frozenset[str]:
+    """The names of the installed platform plugins, read from the packages' metadata without
+    loading any of them: what a plan is checked against when its caller names none."""
+    return frozenset(point.name for point in entry_points(group=PLATFORM_ENTRY_POINTS))
+
+
+def check_platform(value: str, info: ValidationInfo) -> str:
+    known = (info.context or {}).get(PLATFORMS_CONTEXT)
+    if known is None or value in known:
+        return value
+    if not known:
+        raise ValueError(
+            f"{json.dumps(value)}: no platform is installed (reinstall chathost: pip install -e .)"
+        )
+    names = ", ".join(sorted(known))
+    raise ValueError(f"{json.dumps(value)} is not an installed platform (use one of: {names})")
