@@ -413,7 +413,7 @@ def headline_text(recap: Recap) -> str:
         plural(s.messages, "message"),
         plural(s.answers, "answer"),
         plural(s.reactions, "reaction"),
-        say.MINUTES.format(minutes=s.duration_minutes),
+        say.how_long(s.duration_minutes),
     ]
     if s.reach is not None:
         parts.append(say.REACH.format(members=plural(s.reach, "member")))

@@ -270,6 +270,20 @@ STATUS_END = "."
 NEW_AND_RETURNING = "({new} new, {returning} returning)"
 PARTICIPANTS = "{participants} " + NEW_AND_RETURNING
 MINUTES = "{minutes} min"
+HOURS = "{hours} h"
+DAYS = "{days} days"
+
+
+def how_long(minutes: int) -> str:
+    """A run's length as people say it: minutes for a live hour, hours, then days for an
+    async chat (a five-day chat is "5 days", not "7200 min")."""
+    if minutes < 120:
+        return MINUTES.format(minutes=minutes)
+    hours, rest = divmod(minutes, 60)
+    if hours < 48:
+        return HOURS.format(hours=hours) + (" " + MINUTES.format(minutes=rest) if rest else "")
+    days, hours = divmod(hours, 24)
+    return DAYS.format(days=days) + (" " + HOURS.format(hours=hours) if hours else "")
 REACH = "reach {members}"
 INTERESTED = "{count} interested"  # in the run's scheduled event (a guild event)
 THANKS = "Thank you {names} for taking part!"

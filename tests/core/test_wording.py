@@ -207,3 +207,12 @@ def test_the_recap_and_command_sentences_read_as_before() -> None:
     assert wording.NOT_A_HOST.format(title="Tea", hosts="ann", name="nextq") == (
         "Only the hosts of Tea (ann) can use /nextq."
     )
+
+
+def test_a_runs_length_reads_in_the_unit_people_use() -> None:
+    assert wording.how_long(0) == "0 min"
+    assert wording.how_long(100) == "100 min"  # a live chat of 1h40
+    assert wording.how_long(150) == "2 h 30 min"
+    assert wording.how_long(26 * 60) == "26 h"
+    assert wording.how_long(5 * 24 * 60) == "5 days"  # an async chat, not "7200 min"
+    assert wording.how_long(2 * 24 * 60 + 6 * 60 + 59) == "2 days 6 h"

@@ -137,7 +137,7 @@ def _figures(recap: Recap) -> str:
         )
         + "\n"
         f"**{s.messages}** messages · **{s.answers}** answers · **{s.reactions}** reactions"
-        + (" · " + say.MINUTES.format(minutes=s.duration_minutes) if s.duration_minutes else "")
+        + (" · " + say.how_long(s.duration_minutes) if s.duration_minutes else "")
         + (f"\nReach: **{s.reach}** server members" if s.reach is not None else "")
     )
 

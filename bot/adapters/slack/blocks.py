@@ -152,7 +152,7 @@ def recap_messages(recap: Recap) -> list[SlackMessage]:
         ("Messages", str(s.messages)),
         ("Answers", str(s.answers)),
         ("Reactions", str(s.reactions)),
-        ("Duration", say.MINUTES.format(minutes=s.duration_minutes)),
+        ("Duration", say.how_long(s.duration_minutes)),
     ]
     if s.reach is not None:
         figures.append(("Reach", str(s.reach)))
