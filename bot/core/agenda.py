@@ -61,11 +61,15 @@ class Agenda:
         return sorted(due | self._touched)
 
     def needs_look(self, run: RunRow, now: datetime) -> bool:
-        entry = self._entries.get(run.id or 0)
+        return self.needs_look_at(run.id or 0, run.version, now)
+
+    def needs_look_at(self, run_id: int, version: int, now: datetime) -> bool:
+        """A full pass reads in full only the runs this says need a look."""
+        entry = self._entries.get(run_id)
         return (
             entry is None
-            or run.id in self._touched
-            or entry.version != run.version
+            or run_id in self._touched
+            or entry.version != version
             or (entry.wake is not None and entry.wake <= now)
         )
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from bot.core import wording
 from bot.core.plan import Chat
-from bot.core.store import RunRow, Store
+from bot.core.store import PostRow, RunRow, Store
 from bot.core.store.messages import MessageRecord
 
 DIGEST_KIND = "digest"
@@ -101,9 +101,13 @@ def digest_text(chat: Chat, view: DigestView) -> str:
     return "\n".join(lines)
 
 
-async def read_digest(store: Store, run: RunRow, until: datetime) -> DigestView:
-    """The digest due at ``until``: since the last digest claimed before it, or the start."""
-    posts = await store.posts(run.id or 0)
+async def read_digest(
+    store: Store, run: RunRow, until: datetime, *, posts: list[PostRow] | None = None
+) -> DigestView:
+    """The digest due at ``until``: since the last digest claimed before it, or the start.
+    ``posts``: the run's posts as the caller just read them."""
+    if posts is None:
+        posts = await store.posts(run.id or 0)
     since = max(
         (p.claimed_at for p in posts if p.kind == DIGEST_KIND and p.claimed_at < until),
         default=run.started_at or until,

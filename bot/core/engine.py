@@ -202,14 +202,18 @@ class Engine:
         retried = full or (self._pending_due is not None and now >= self._pending_due)
         if retried:
             await self._retry_pending(now)
+        open_ids: list[int] = []
         if full:
             await self._ensure_runs(now)
-            runs = await self.store.open_runs()
+            # Every open run's version; only those due, new or changed are read in full.
+            versions = await self.store.open_run_versions()
+            open_ids = [run_id for run_id, _ in versions]
+            wanted = [i for i, v in versions if self.agenda.needs_look_at(i, v, now)]
         else:
             wanted = self.agenda.due(now)
-            runs = await self.store.runs_by_id(wanted)
-            for run_id in set(wanted) - {r.id for r in runs}:
-                self.agenda.forget(run_id)  # closed meanwhile
+        runs = await self.store.runs_by_id(wanted)
+        for run_id in set(wanted) - {r.id for r in runs}:
+            self.agenda.forget(run_id)  # closed meanwhile
         for run in runs:
             if self.stopping:
                 return None
@@ -233,7 +237,7 @@ class Engine:
                 self.agenda.broken(run.id or 0)
         later = self.clock.now()
         if full:
-            self.agenda.keep_only(r.id or 0 for r in runs)
+            self.agenda.keep_only(open_ids)
             self.agenda.finish_full_pass(now, self._creation_wakes())
         if retried:
             # Read on full passes (another process's claims: its lease runs out) and after a

@@ -96,8 +96,9 @@ class Digests:
         at = due[-1]
         store = self.ctx.store
         key = digest_key(at.astimezone(chat.zone).date())
-        claimed = any(p.key == key for p in await store.posts(run.id or 0))
-        if not claimed and not (await read_digest(store, run, at)).empty:
+        posts = await store.posts(run.id or 0)
+        claimed = any(p.key == key for p in posts)
+        if not claimed and not (await read_digest(store, run, at, posts=posts)).empty:
             claim = PostClaim(
                 key,
                 DIGEST_KIND,

@@ -45,6 +45,29 @@ class Reminders:
         self._zones: dict[tuple[str, str], ZoneInfo | None] = {}  # (platform, user) -> zone
         # run -> (questions opened, when its next reminder is due) as the last look found
         self._next: dict[int, tuple[int, datetime | None]] = {}
+        self._looked: dict[int, frozenset[str]] = {}  # run -> the people the last look saw
+
+    def _only_opened(
+        self, run: RunRow, chat: Chat, now: datetime, opened: int, people: list[Person]
+    ) -> bool:
+        """Since the last look only questions opened (its wake time has not come) and nobody
+        new took part: then nobody can be due before the new questions' ``before_close``,
+        so their messages and reminders need not be read; the wake time moves to it.
+        Answers, reminders claimed elsewhere and opt-outs only take people off the list."""
+        settings = chat.reminders
+        seen = self._looked.get(run.id or 0)
+        if settings is None or opened < 0 or seen is None or opened > run.next_question:
+            return False
+        if any(p.user_id not in seen for p in people):
+            return False
+        new = [w for w in open_at(run, chat, now) if w.index >= opened]
+        floors = [w.closes - settings.before_close for w in new]
+        if any(t <= now for t in floors):
+            return False  # a new question's reminders may be due at once
+        known = self._next[run.id or 0][1]
+        wakes = [*floors, *([known] if known is not None else [])]
+        self._next[run.id or 0] = (run.next_question, min(wakes, default=None))
+        return True
 
     async def remind(self, run: RunRow, chat: Chat, now: datetime) -> None:
         """Claim and send the reminders due in a running async chat."""
@@ -52,10 +75,13 @@ class Reminders:
         if settings is None or settings.max_per_person == 0:
             return
         opened, known = self._next.get(run.id or 0, (-1, now))
-        if opened == run.next_question and (known is None or known > now):
+        waiting = known is None or known > now
+        if opened == run.next_question and waiting:
             return  # nothing due before then: people and messages need not be read
         store = self.ctx.store
         people = await self._people(run, chat)
+        if waiting and self._only_opened(run, chat, now, opened, people):
+            return
         answered: dict[str, set[str]] = defaultdict(set)
         for record in await store.message_records(run.id or 0):
             if record.question_id is not None:
@@ -81,6 +107,7 @@ class Reminders:
         soonest = min((t for t in floor if t > now), default=None)
         later = min((t for t in (later, soonest) if t is not None), default=None)
         self._next[run.id or 0] = (run.next_question, later)
+        self._looked[run.id or 0] = frozenset(p.user_id for p in people)
         counts = {user: r.count for user, r in reminded.items()}
         for person, window in due:
             if self.ctx.stopping:
@@ -108,6 +135,7 @@ class Reminders:
 
     def forget(self, run_id: int) -> None:
         self._next.pop(run_id, None)
+        self._looked.pop(run_id, None)
         self._earlier.pop(run_id, None)
 
     async def retry(self, run: RunRow, chat: Chat, nudge: NudgeRow, now: datetime) -> bool:

@@ -24,13 +24,13 @@ class Counting:
 
     def __init__(self, store: Store) -> None:
         self.full_reads = 0
-        real = store.open_runs
+        real = store.open_run_versions
 
-        async def open_runs():  # type: ignore[no-untyped-def]
+        async def open_run_versions():  # type: ignore[no-untyped-def]
             self.full_reads += 1
             return await real()
 
-        store.open_runs = open_runs  # type: ignore[method-assign]
+        store.open_run_versions = open_run_versions  # type: ignore[method-assign]
 
 
 async def test_a_tick_between_full_passes_reads_only_due_runs(store: Store) -> None:

@@ -30,6 +30,12 @@ OPEN_RUNS_BY_ID = (
     .order_by(runs.c.scheduled_start)
 )
 
+OPEN_RUN_VERSIONS = (
+    select(runs.c.id, runs.c.version)
+    .where(runs.c.state.in_(OPEN))
+    .order_by(runs.c.scheduled_start)
+)
+
 PENDING_POSTS = (
     select(posts)
     .where(posts.c.posted_at.is_(None), posts.c.skipped.is_(False), posts.c.gave_up.is_(False))
