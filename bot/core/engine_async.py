@@ -72,8 +72,14 @@ class QuestionCloser:
             self._closed.add((run_id, window.question_id))
 
     def next_close(self, run: RunRow, chat: Chat, now: datetime) -> datetime | None:
-        """When the next opened question closes (None: none is open)."""
-        return min((w.closes for w in opened(run, chat) if w.closes > now), default=None)
+        """When the next opened question closes (None: none is open). A close not handled
+        yet counts even when its time has passed: one that came round after the step's
+        clock reading (the step took a while) would otherwise wait for the run's next wake."""
+        run_id = run.id or 0
+        return min(
+            (w.closes for w in opened(run, chat) if (run_id, w.question_id) not in self._closed),
+            default=None,
+        )
 
     def forget(self, run_id: int) -> None:
         self._closed = {k for k in self._closed if k[0] != run_id}
@@ -85,13 +91,14 @@ class Digests:
     def __init__(self, ctx: EngineContext, posts: RunPosts) -> None:
         self.ctx = ctx
         self.posts = posts
-        self._done: set[tuple[int, datetime]] = set()  # (run, digest time) decided
+        self._done: dict[int, datetime] = {}  # run -> the latest digest time decided
 
     async def digest_due(self, run: RunRow, chat: Chat, now: datetime) -> None:
         """The latest digest due by ``now``, if not decided yet: claimed and delivered when
         there are new answers. An earlier one missed while no process ran is covered by it."""
         due = [t for t in digest_times(run, chat) if t <= now]
-        if not due or (run.id or 0, due[-1]) in self._done:
+        decided = self._done.get(run.id or 0)
+        if not due or (decided is not None and due[-1] <= decided):
             return
         at = due[-1]
         store = self.ctx.store
@@ -109,10 +116,16 @@ class Digests:
             post: PostRow | None = await store.claim_post(run.id or 0, claim)
             if post is not None:
                 await self.posts.deliver(run, post)
-        self._done.add((run.id or 0, at))
+        self._done[run.id or 0] = at
 
     def next_time(self, run: RunRow, chat: Chat, now: datetime) -> datetime | None:
-        return min((t for t in digest_times(run, chat) if t > now), default=None)
+        """The first digest time after the last one decided, even when it has passed: a
+        digest due after the step's clock reading (the step took a while) would otherwise
+        wait for the run's next wake (a digest went out 6 simulated hours late so)."""
+        decided = self._done.get(run.id or 0)
+        return min(
+            (t for t in digest_times(run, chat) if decided is None or t > decided), default=None
+        )
 
     def forget(self, run_id: int) -> None:
-        self._done = {k for k in self._done if k[0] != run_id}
+        self._done.pop(run_id, None)
