@@ -6,10 +6,10 @@ costs seconds per tick, and every question waits for it. The engine now remember
 the earliest moment anything could fall due for it (its *wake*: next question, end, nudge,
 announcement) together with the run's ``version``:
 
-- a **full pass** reads every open run, as before, but steps only the runs that are due, new,
-  changed (another process or a command bumped ``version``) or touched by this process; it
-  runs at least every ``full_pass`` (a few seconds, under the scheduler's heartbeat) and when
-  a new run may need creating;
+- a **full pass** reads every open run's id and ``version`` and reads in full and steps only
+  the runs that are due, new, changed (another process or a command bumped ``version``) or
+  touched by this process; it runs at least every ``full_pass`` (a few seconds, under the
+  scheduler's heartbeat) and when a new run may need creating;
 - in between, a tick reads and steps only the runs whose wake has come or that this process
   changed (``touch``).
 

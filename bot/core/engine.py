@@ -184,9 +184,9 @@ class Engine:
     async def tick(self) -> datetime | None:
         """Do whatever is due now; return when the engine next needs waking.
 
-        A full pass (every few seconds, see bot/core/agenda.py) reads every open run, which
-        is how changes by other processes are noticed; in between, only the runs whose wake
-        time has come or that this process changed are read and stepped.
+        A full pass (every few seconds, see bot/core/agenda.py) reads every open run's
+        version, which is how changes by other processes are noticed; only the runs whose wake
+        time has come, that changed or that this process changed are read in full and stepped.
         """
         self.nudger.begin_tick()
         try:

@@ -6,12 +6,14 @@ the five days that neither repeats nor skips any of it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from bot.core.clock import SimClock
 from bot.core.events import ChannelRef, Command, ReactionChanged, User
+from bot.core.ports import Outgoing, PostedRef
 from bot.core.store import Store
 from tests.core.async_support import async_plan, day
 from tests.core.test_engine import Harness
@@ -130,3 +132,35 @@ async def test_a_restart_in_the_middle_repeats_no_reminder_and_no_digest(
     assert len([s for s in sent if s.message.kind == "reminder"]) == 4  # two each
     assert [s.message.kind for s in sent].count("digest") == 1  # Wed 02: the only new answers
     assert [s.message.kind for s in second.port.sent].count("digest") == 0
+
+
+class SlowPort(FakePort):
+    """Posting a closing note takes five minutes of the clock (a slow platform, a busy
+    process); the step that posts it read the clock before."""
+
+    def __init__(self, clock: SimClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.digests_at: list[datetime] = []
+
+    async def post(self, channel: str, message: Outgoing, **kw: Any) -> PostedRef:
+        if message.kind == "digest":
+            self.digests_at.append(self.clock.now())
+        posted = await super().post(channel, message, **kw)
+        if message.kind == "close":
+            self.clock.set(self.clock.now() + timedelta(minutes=5))
+        return posted
+
+
+async def test_a_digest_due_while_a_step_ran_goes_out_at_once(
+    store: Store, clock: SimClock
+) -> None:
+    # Q2 closes Fri 04 19:30 UTC; the digest at 19:31 comes round while its note is posted.
+    h = Harness(store, clock, async_plan(threads="none", extra='    digest: {at: "19:31"}\n'))
+    h.port = port = SlowPort(clock)
+    await h.start()
+    await say(h, "A1 curiosity", 0.1)
+    await say(h, "A3 more tea", 2.6)
+    await h.run_until(day(3.5))
+    # Not folded into Sat 05's, the run's next wake.
+    assert port.digests_at == [utc(2, 19, 31), utc(4, 19, 35)]
