@@ -4,6 +4,7 @@ settings (WAL, busy timeout, foreign keys) on every connection."""
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 from sqlalchemy import event
@@ -24,6 +25,30 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    _run_inline(dbapi_connection)
+
+
+def _run_inline(dbapi_connection: Any) -> None:
+    """From here on, run the connection's SQLite calls in the event loop's own thread.
+
+    Why: aiosqlite hands every call (cursor, execute, fetch, close, commit) to a thread of
+    its own and wakes the loop with the result: ~0.2 ms of CPU a hand-off, five or so per
+    statement, where the statements themselves take microseconds. With a thousand async
+    chats that was about two fifths of the engine's CPU (bench/RESULTS.md section 9).
+    Inline is safe here because SQLite calls are short and a transaction never awaits
+    anything but its own statements, so no two of this process's transactions interleave;
+    the one wait left is another *process* holding the write lock (bounded by its own short
+    transactions, and by the busy timeout). If aiosqlite's internals ever change shape, the
+    connection keeps its thread (slower, still correct)."""
+    driver = getattr(dbapi_connection, "_connection", None)  # the aiosqlite.Connection
+    if driver is not None and callable(getattr(driver, "_execute", None)):
+        driver._execute = partial(_execute_inline, driver)
+
+
+async def _execute_inline(driver: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    if not getattr(driver, "_running", True) or getattr(driver, "_connection", None) is None:
+        raise ValueError("Connection closed")  # as aiosqlite says it
+    return fn(*args, **kwargs)
 
 
 def _use_wal(cursor: Any, attempts: int = 50) -> None:
