@@ -62,7 +62,7 @@ class Nudger:
             if self.ctx.stopping:
                 return
             seq = person.nudges_sent + 1
-            claimed = await store.claim_nudge(
+            nudge = await store.claim_nudge(
                 run.id,
                 person.user_id,
                 seq,
@@ -73,7 +73,6 @@ class Nudger:
             )
             if self._people is not None:
                 self._people.pop(run.id or 0, None)  # nudges sent changed
-            nudge = await store.find_nudge(run.id, person.user_id, seq) if claimed else None
             if nudge is not None and question is not None:
                 user = User(id=person.user_id, name=person.user_name)
                 await self._send(chat, user, question.id, question.text, nudge)

@@ -114,7 +114,7 @@ class Reminders:
                 return
             seq = counts.get(person.user_id, 0) + 1
             counts[person.user_id] = seq
-            claimed = await store.claim_nudge(
+            reminder = await store.claim_nudge(
                 run.id,
                 person.user_id,
                 seq,
@@ -123,7 +123,6 @@ class Reminders:
                 now,
                 lease_until=now + self.ctx.claim_lease,
             )
-            reminder = await store.find_nudge(run.id, person.user_id, seq) if claimed else None
             if reminder is not None:
                 user = User(person.user_id, person.user_name)
                 zone = zones.get(person.user_id, chat.zone)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, update
 
 from bot.core.store import prepared
 from bot.core.store.base import StoreBase
@@ -32,14 +32,10 @@ class PersonActivity(NamedTuple):
 
 class NudgesMixin(StoreBase):
     async def participants(self, run_id: int) -> list[ParticipantRow]:
-        c = _participant_table.c
-        stmt = select(_participant_table).where(c.run_id == run_id).order_by(c.first_at, c.id)
-        return await self._fetch(ParticipantRow, stmt)
+        return await self._fetch(ParticipantRow, prepared.RUN_PARTICIPANTS, {"p_run": run_id})
 
     async def nudges(self, run_id: int) -> list[NudgeRow]:
-        c = _nudge_table.c
-        stmt = select(_nudge_table).where(c.run_id == run_id).order_by(c.id)
-        return await self._fetch(NudgeRow, stmt)
+        return await self._fetch(NudgeRow, prepared.RUN_NUDGES, {"p_run": run_id})
 
     async def activity(self, run_id: int) -> list[PersonActivity]:
         """Each participant with their nudges counted: one query, where reading participants
@@ -58,29 +54,27 @@ class NudgesMixin(StoreBase):
         now: datetime,
         *,
         lease_until: datetime | None = None,
-    ) -> bool:
-        """Claim the ``seq``-th nudge of a person in a run; False if it was claimed before.
+    ) -> NudgeRow | None:
+        """Claim the ``seq``-th nudge of a person in a run: the claimed row, or None if it was
+        claimed before (by us or another process).
 
         Without ``lease_until`` the nudge counts as delivered at once (release-1 behaviour:
         at most once); with it, it stays pending until ``mark_nudge_delivered``.
         """
-        stmt = (
-            self._insert(NudgeRow)
-            .values(
-                run_id=run_id,
-                user_id=user_id,
-                seq=seq,
-                question_id=question_id,
-                via=via,
-                sent_at=now,
-                lease_until=lease_until,
-                delivered_at=None if lease_until else now,
-            )
-            .on_conflict_do_nothing()
-            .returning(NudgeRow.id)
-        )
-        async with self.session() as s:
-            return (await s.execute(stmt)).scalar_one_or_none() is not None
+        values = {
+            "p_run_id": run_id,
+            "p_user_id": user_id,
+            "p_seq": seq,
+            "p_question_id": question_id,
+            "p_via": via,
+            "p_sent_at": now,
+            "p_lease_until": lease_until,
+            "p_delivered_at": None if lease_until else now,
+        }
+        async with self.engine.begin() as conn:
+            found = await conn.execute(prepared.claim_nudge(self.dialect), values)
+            row = found.mappings().first()
+        return None if row is None else NudgeRow.model_construct(**row)
 
     async def pending_nudges(self, max_attempts: int) -> list[NudgeRow]:
         """Claimed nudges not delivered yet (their claimer died or the platform failed)."""
@@ -136,10 +130,3 @@ class NudgesMixin(StoreBase):
         )
         async with self.session() as s:
             await s.execute(stmt)
-
-    async def find_nudge(self, run_id: int, user_id: str, seq: int) -> NudgeRow | None:
-        stmt = select(NudgeRow).where(
-            NudgeRow.run_id == run_id, NudgeRow.user_id == user_id, NudgeRow.seq == seq
-        )
-        async with self.session() as s:
-            return (await s.execute(stmt)).scalar_one_or_none()

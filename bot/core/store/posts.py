@@ -87,23 +87,9 @@ class PostsMixin(StoreBase):
     async def failed_before(self, post: PostRow, *, ignore_kind: str) -> PostRow | None:
         """The run's first post claimed before ``post`` whose delivery failed and is backing
         off (nobody holds it), other than ``ignore_kind``'s; None when there is none."""
-        stmt = (
-            select(PostRow)
-            .where(
-                PostRow.run_id == post.run_id,
-                PostRow.id < (post.id or 0),
-                PostRow.posted_at.is_(None),
-                PostRow.gave_up.is_(False),
-                PostRow.skipped.is_(False),
-                PostRow.lease_owner.is_(None),
-                PostRow.attempts > 0,
-                PostRow.kind != ignore_kind,
-            )
-            .order_by(PostRow.id)
-            .limit(1)
-        )
-        async with self.session() as s:
-            return (await s.execute(stmt)).scalars().first()
+        params = {"p_run": post.run_id, "p_id": post.id or 0, "p_kind": ignore_kind}
+        found = await self._fetch(PostRow, prepared.FAILED_BEFORE, params)
+        return found[0] if found else None
 
     async def defer_post(self, post_id: int, owner: str, until: datetime) -> bool:
         """Give back the delivery of a post we hold, to be taken again from ``until`` (no
@@ -178,11 +164,7 @@ class PostsMixin(StoreBase):
             await s.execute(stmt)
 
     async def posts(self, run_id: int) -> list[PostRow]:
-        async with self.session() as s:
-            found = await s.execute(
-                select(PostRow).where(PostRow.run_id == run_id).order_by(PostRow.id)
-            )
-            return list(found.scalars())
+        return await self._fetch(PostRow, prepared.RUN_POSTS, {"p_run": run_id})
 
     async def question_for_thread(self, run_id: int, thread_id: str) -> str | None:
         # A reply under a question's own message counts too (Slack threads hang off any post).

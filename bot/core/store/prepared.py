@@ -36,6 +36,33 @@ OPEN_RUN_VERSIONS = (
     .order_by(runs.c.scheduled_start)
 )
 
+RUN_POSTS = select(posts).where(posts.c.run_id == bindparam("p_run")).order_by(posts.c.id)
+
+# The run's first post claimed before a given one whose delivery failed and is backing off.
+FAILED_BEFORE = (
+    select(posts)
+    .where(
+        posts.c.run_id == bindparam("p_run"),
+        posts.c.id < bindparam("p_id"),
+        posts.c.posted_at.is_(None),
+        posts.c.gave_up.is_(False),
+        posts.c.skipped.is_(False),
+        posts.c.lease_owner.is_(None),
+        posts.c.attempts > 0,
+        posts.c.kind != bindparam("p_kind"),
+    )
+    .order_by(posts.c.id)
+    .limit(1)
+)
+
+RUN_NUDGES = select(nudges).where(nudges.c.run_id == bindparam("p_run")).order_by(nudges.c.id)
+
+RUN_PARTICIPANTS = (
+    select(participants)
+    .where(participants.c.run_id == bindparam("p_run"))
+    .order_by(participants.c.first_at, participants.c.id)
+)
+
 PENDING_POSTS = (
     select(posts)
     .where(posts.c.posted_at.is_(None), posts.c.skipped.is_(False), posts.c.gave_up.is_(False))
@@ -136,4 +163,29 @@ def claim_post(dialect: str) -> Any:
         .values({name: bindparam(f"p_{name}") for name in CLAIM_FIELDS})
         .on_conflict_do_nothing()
         .returning(*posts.c)
+    )
+
+
+NUDGE_CLAIM_FIELDS = (
+    "run_id",
+    "user_id",
+    "seq",
+    "question_id",
+    "via",
+    "sent_at",
+    "lease_until",
+    "delivered_at",
+)
+
+
+@cache
+def claim_nudge(dialect: str) -> Any:
+    """``INSERT .. ON CONFLICT DO NOTHING RETURNING *`` of a nudge claim (unique per run,
+    person and sequence number)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(nudges)
+        .values({name: bindparam(f"p_{name}") for name in NUDGE_CLAIM_FIELDS})
+        .on_conflict_do_nothing()
+        .returning(*nudges.c)
     )
