@@ -11,7 +11,6 @@ platform once per process (Slack tells it; elsewhere the chat's zone stands).
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -82,10 +81,7 @@ class Reminders:
         people = await self._people(run, chat)
         if waiting and self._only_opened(run, chat, now, opened, people):
             return
-        answered: dict[str, set[str]] = defaultdict(set)
-        for record in await store.message_records(run.id or 0):
-            if record.question_id is not None:
-                answered[record.user_id].add(record.question_id)
+        answered = await store.answered(run.id or 0)
         sent = await store.nudges(run.id or 0)
         reminded = _reminded(sent)
         opted_out = await self.quiet_users(chat.platform)

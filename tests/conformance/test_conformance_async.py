@@ -86,3 +86,37 @@ async def test_reminders_in_each_persons_own_hours_and_a_daily_digest(async_worl
     assert sent == {world.user_id(u): t for u, t in expected.items()}
     assert any("Q2 of Tea Chat closes" in dm for dm in world.dms("alice"))
     assert world.dms("kate") == []  # never the hosts
+
+
+async def test_ask_in_an_async_chat_opens_an_extra_question_until_the_end(
+    async_world: World,
+) -> None:
+    world = async_world
+    await world.command("kate", "startchat")
+    await world.at(60)
+    asked = await world.command("kate", "ask", "Which book changed your mind?")
+    assert asked.text == "Posted X1."
+    assert world.questions() == ["Q1", "X1"]
+    await world.user_says("alice", "Thinking, Fast and Slow")  # X1: the latest question open
+    status = await world.command("alice", "chatstatus")
+    assert "Q1 open until Thu 03 Dec 19:20 UTC" in status.text
+    assert "X1 open until Sun 06 Dec 19:20 UTC" in status.text  # open until the chat ends
+    await world.at(1.5 * DAY)
+    assert world.questions() == ["Q1", "X1", "Q2"]  # the plan's Q2 still opens on time
+    await world.user_says("bob", "Finding the hours")  # Q2 is the latest open now
+    await world.user_says("bob", "X1 The Mythical Man-Month")  # a label names X1
+    await world.at(2.5 * DAY)
+    assert world.questions() == ["Q1", "X1", "Q2", "Q3"]
+    await world.at(5 * DAY + 1)  # X1 and Q3 close at the end, each with its note
+
+    stored = await world.stored_run()
+    assert stored.run.state == "summarised"
+    attributed = {m.text: m.question_id for m in stored.messages}
+    assert attributed == {
+        "Thinking, Fast and Slow": "X1",
+        "Finding the hours": "Q2",
+        "X1 The Mythical Man-Month": "X1",
+    }
+    notes = sorted(p.key for p in stored.posts if p.kind == "close")
+    assert notes == ["close:Q1", "close:Q2", "close:Q3", "close:X1"]
+    assert stored.recap.stats.answers_per_question == {"Q1": 0, "X1": 2, "Q2": 1, "Q3": 0}

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import String, case, func, select, type_coerce, update
 
+from bot.core.store import prepared
 from bot.core.store.base import StoreBase
 from bot.core.store.tables import (
     MessageRow,
@@ -95,6 +96,16 @@ class MessagesMixin(StoreBase):
         async with self.session() as s:
             found = await s.execute(stmt.order_by(MessageRow.created_at, MessageRow.id))
             return list(found.scalars())
+
+    async def answered(self, run_id: int) -> dict[str, set[str]]:
+        """Which questions each person answered in a run: what a reminder look reads, without
+        reading every message of the run."""
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(prepared.ANSWERED, {"p_run": run_id})).all()
+        found: dict[str, set[str]] = {}
+        for user_id, question_id in rows:
+            found.setdefault(user_id, set()).add(question_id)
+        return found
 
     async def message_records(self, run_id: int) -> list[MessageRecord]:
         """The run's messages (deleted ones left out) as plain rows, in time order, for the

@@ -15,12 +15,13 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.core.run_states import OPEN
-from bot.core.store.tables import NudgeRow, ParticipantRow, PostRow, RunRow
+from bot.core.store.tables import MessageRow, NudgeRow, ParticipantRow, PostRow, RunRow
 
 runs = RunRow.__table__  # type: ignore[attr-defined]
 posts = PostRow.__table__  # type: ignore[attr-defined]
 nudges = NudgeRow.__table__  # type: ignore[attr-defined]
 participants = ParticipantRow.__table__  # type: ignore[attr-defined]
+messages = MessageRow.__table__  # type: ignore[attr-defined]
 
 GET_RUN = select(runs).where(runs.c.id == bindparam("p_id"))
 
@@ -53,6 +54,17 @@ FAILED_BEFORE = (
     )
     .order_by(posts.c.id)
     .limit(1)
+)
+
+# Who answered which question of a run (deleted messages left out): what reminders read.
+ANSWERED = (
+    select(messages.c.user_id, messages.c.question_id)
+    .where(
+        messages.c.run_id == bindparam("p_run"),
+        messages.c.question_id.is_not(None),
+        messages.c.deleted_at.is_(None),
+    )
+    .distinct()
 )
 
 RUN_NUDGES = select(nudges).where(nudges.c.run_id == bindparam("p_run")).order_by(nudges.c.id)
@@ -153,17 +165,9 @@ def run_cas(columns: tuple[str, ...]) -> Any:
     )
 
 
-@cache
 def claim_post(dialect: str) -> Any:
-    """``INSERT .. ON CONFLICT DO NOTHING RETURNING *`` of a post claim (the unique
-    (run, key) makes a second claim of the same step a no-op)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        insert(posts)
-        .values({name: bindparam(f"p_{name}") for name in CLAIM_FIELDS})
-        .on_conflict_do_nothing()
-        .returning(*posts.c)
-    )
+    """A post claim: unique per (run, key), so a second claim of the same step is a no-op."""
+    return _claim(dialect, "posts", CLAIM_FIELDS)
 
 
 NUDGE_CLAIM_FIELDS = (
@@ -178,14 +182,19 @@ NUDGE_CLAIM_FIELDS = (
 )
 
 
-@cache
 def claim_nudge(dialect: str) -> Any:
-    """``INSERT .. ON CONFLICT DO NOTHING RETURNING *`` of a nudge claim (unique per run,
-    person and sequence number)."""
+    """A nudge claim: unique per run, person and sequence number."""
+    return _claim(dialect, "nudges", NUDGE_CLAIM_FIELDS)
+
+
+@cache
+def _claim(dialect: str, table_name: str, fields: tuple[str, ...]) -> Any:
+    """``INSERT .. ON CONFLICT DO NOTHING RETURNING *`` with ``p_<field>`` parameters."""
+    table = {"posts": posts, "nudges": nudges}[table_name]
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
-        insert(nudges)
-        .values({name: bindparam(f"p_{name}") for name in NUDGE_CLAIM_FIELDS})
+        insert(table)
+        .values({name: bindparam(f"p_{name}") for name in fields})
         .on_conflict_do_nothing()
-        .returning(*nudges.c)
+        .returning(*table.c)
     )
