@@ -105,8 +105,7 @@ class Digests:
         key = digest_key(at.astimezone(chat.zone).date())
         posts = await store.posts(run.id or 0)
         claimed = any(p.key == key for p in posts)
-        view = None if claimed else await read_digest(store, run, at, posts=posts)
-        if view is not None and not view.empty:
+        if not claimed and not (await read_digest(store, run, at, posts=posts)).empty:
             claim = PostClaim(
                 key,
                 DIGEST_KIND,
@@ -116,7 +115,7 @@ class Digests:
             )
             post: PostRow | None = await store.claim_post(run.id or 0, claim)
             if post is not None:
-                await self.posts.deliver(run, post, digest=view)
+                await self.posts.deliver(run, post)
         self._done[run.id or 0] = at
 
     def next_time(self, run: RunRow, chat: Chat, now: datetime) -> datetime | None:

@@ -18,7 +18,7 @@ from bot.core import wording
 from bot.core.archive_links import chat_calendar
 from bot.core.attribution import answer_label
 from bot.core.delivery import CLAIM_LEASE, MAX_ATTEMPTS, Courier, ToChannel, retry_delay
-from bot.core.digest import DIGEST_KIND, DigestView, digest_text, read_digest
+from bot.core.digest import DIGEST_KIND, digest_text, read_digest
 from bot.core.durations import format_duration
 from bot.core.engine_context import EngineContext, chat_of
 from bot.core.events import User
@@ -46,17 +46,9 @@ class RunPosts:
         self.ctx = ctx
         self.courier = courier
 
-    async def deliver(
-        self,
-        run: RunRow,
-        post: PostRow,
-        *,
-        recover: bool = False,
-        digest: DigestView | None = None,
-    ) -> None:
+    async def deliver(self, run: RunRow, post: PostRow, *, recover: bool = False) -> None:
         """Deliver a post whose lease we hold. ``recover``: an earlier attempt may have
-        landed without being recorded, so the platform is asked for it first. ``digest``:
-        what a digest says, as read when deciding to claim it (not read twice)."""
+        landed without being recorded, so the platform is asked for it first."""
         if await self._waits_its_turn(post):
             return
         chat = chat_of(run)
@@ -67,7 +59,6 @@ class RunPosts:
             post,
             label=f"{post.key} of run {post.run_id}",
             subject=f"post {post.key} of run {post.run_id}",
-            digest=digest,
         )
         await self.courier.deliver(self.ctx.port(chat), parcel, recover=recover)
 
@@ -114,17 +105,13 @@ class RunPosts:
         """When each claimed but undelivered post may be retried."""
         return [max(now, retry_at(post)) for post in await self.ctx.store.pending_posts()]
 
-    async def render(
-        self, run: RunRow, chat: Chat, post: PostRow, digest: DigestView | None = None
-    ) -> Rendered:
+    async def render(self, run: RunRow, chat: Chat, post: PostRow) -> Rendered:
         """The message for a claimed step, tagged with the step's key."""
-        message, thread_id, start_thread = await self._render_step(run, chat, post, digest)
+        message, thread_id, start_thread = await self._render_step(run, chat, post)
         key = f"{chat.id}/{run.id}/{post.key}"
         return dataclasses.replace(message, key=key), thread_id, start_thread
 
-    async def _render_step(
-        self, run: RunRow, chat: Chat, post: PostRow, digest: DigestView | None
-    ) -> Rendered:
+    async def _render_step(self, run: RunRow, chat: Chat, post: PostRow) -> Rendered:
         per_chat_thread = None
         if chat.threads == "per-chat":
             # The intro may have opened the thread after ``run`` was read (another process).
@@ -153,7 +140,7 @@ class RunPosts:
             message = Outgoing("question", text, question_id=question.id, **base)
             return message, per_chat_thread, start
         if post.kind == DIGEST_KIND:
-            view = digest or await read_digest(self.ctx.store, run, post.claimed_at)
+            view = await read_digest(self.ctx.store, run, post.claimed_at)
             return Outgoing("digest", digest_text(chat, view), **base), None, None
         if post.kind == CLOSE_KIND:
             return await self._closing_note(run, chat, post, per_chat_thread)
@@ -244,7 +231,6 @@ class PostParcel:
     label: str
     subject: str
     max_attempts: int = MAX_ATTEMPTS
-    digest: DigestView | None = None
 
     @property
     def attempts(self) -> int:
@@ -255,9 +241,7 @@ class PostParcel:
         return self.post.claimed_at
 
     async def render(self) -> tuple[Outgoing, ToChannel]:
-        message, thread_id, start_thread = await self.posts.render(
-            self.run, self.chat, self.post, self.digest
-        )
+        message, thread_id, start_thread = await self.posts.render(self.run, self.chat, self.post)
         channel = recap_channel(self.chat) if self.post.kind == "recap" else self.chat.channel
         return message, ToChannel(channel, thread_id, start_thread)
 

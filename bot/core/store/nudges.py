@@ -15,9 +15,6 @@ from bot.core.store.tables import (
     ParticipantRow,
 )
 
-_nudge_table = prepared.nudges
-_participant_table = prepared.participants
-
 
 class PersonActivity(NamedTuple):
     """Who spoke in a run and how often they were nudged: what the nudge rules read."""
